@@ -1,0 +1,45 @@
+// Command fusemax reads attention algorithms written as cascades of extended
+// Einsums, analyses them, evaluates them, and models their cost on candidate
+// accelerator architectures. It only parses flags, calls library functions
+// and prints; every verb lives in its own file and registers itself on the
+// root command.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+)
+
+var rootCmd = &cobra.Command{
+	Use:           "fusemax",
+	Short:         "Design-review numbers for attention accelerators, from cascades of extended Einsums",
+	SilenceUsage:  true,
+	SilenceErrors: true,
+}
+
+// usageError marks a bad invocation (exit status 2), as opposed to invalid
+// input (exit status 1).
+type usageError struct{ err error }
+
+func (u usageError) Error() string { return u.err.Error() }
+
+func usagef(format string, args ...any) error {
+	return usageError{fmt.Errorf(format, args...)}
+}
+
+func main() {
+	rootCmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
+	err := rootCmd.Execute()
+	if err == nil {
+		return
+	}
+	fmt.Fprintln(os.Stderr, "fusemax:", err)
+	var u usageError
+	if errors.As(err, &u) || isCobraUsage(err) {
+		os.Exit(2)
+	}
+	os.Exit(1)
+}
