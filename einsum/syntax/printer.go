@@ -1,0 +1,316 @@
+package syntax
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Format prints f in the canonical ASCII form: one item per line, two-space
+// indentation, Unicode operators replaced by their ASCII spelling, comments
+// kept where they were, at most one blank line between items, and the '='
+// signs of a run of consecutive statements aligned when the source aligned
+// them.
+func Format(f *File) string {
+	p := &printer{comments: f.Comments}
+	for i, c := range f.Cascades {
+		if i > 0 {
+			p.buf.WriteString("\n")
+		}
+		p.leading(c.Pos.Line, 0)
+		fmt.Fprintf(&p.buf, "cascade %s {", c.Name)
+		p.trailing(c.Pos.Line)
+		p.buf.WriteString("\n")
+		p.items(c.Items, 1, c.Pos.Line)
+		p.leading(c.EndPos.Line, 1)
+		p.buf.WriteString("}")
+		p.trailing(c.EndPos.Line)
+		p.buf.WriteString("\n")
+	}
+	p.leading(1<<30, 0)
+	return p.buf.String()
+}
+
+type printer struct {
+	buf      strings.Builder
+	comments []Comment
+	next     int // index of the first comment not yet printed
+}
+
+// leading prints the comments that stand before line, each on its own line.
+func (p *printer) leading(line, depth int) {
+	for p.next < len(p.comments) && p.comments[p.next].Pos.Line < line {
+		c := p.comments[p.next]
+		if p.next > 0 && c.Pos.Line > p.comments[p.next-1].Pos.Line+1 && p.buf.Len() > 0 && !strings.HasSuffix(p.buf.String(), "{\n") {
+			p.blankLine()
+		}
+		p.buf.WriteString(strings.Repeat("  ", depth) + c.Text + "\n")
+		p.next++
+	}
+}
+
+// trailing appends the comments on line after the code just printed.
+func (p *printer) trailing(line int) {
+	for p.next < len(p.comments) && p.comments[p.next].Pos.Line == line {
+		p.buf.WriteString("  " + p.comments[p.next].Text)
+		p.next++
+	}
+}
+
+func (p *printer) blankLine() {
+	if s := p.buf.String(); !strings.HasSuffix(s, "\n\n") {
+		p.buf.WriteString("\n")
+	}
+}
+
+func (p *printer) items(items []*Item, depth int, prevLine int) {
+	ind := strings.Repeat("  ", depth)
+	widths := alignment(items, p.comments)
+	for i, it := range items {
+		if it.Pos.Line > prevLine+1 && !p.commentBetween(prevLine, it.Pos.Line) {
+			p.blankLine()
+		} else if p.next < len(p.comments) && p.comments[p.next].Pos.Line > prevLine+1 && p.comments[p.next].Pos.Line < it.Pos.Line {
+			p.blankLine()
+		}
+		p.leading(it.Pos.Line, depth)
+		p.buf.WriteString(ind)
+		switch {
+		case it.Ranks != nil:
+			p.buf.WriteString("ranks " + names(it.Ranks.Names))
+		case it.Split != nil:
+			p.buf.WriteString("split " + it.Split.Rank.Text + " into " + names(it.Split.Parts))
+		case it.Input != nil:
+			p.buf.WriteString("input " + tensorList(it.Input))
+		case it.Output != nil:
+			p.buf.WriteString("output " + tensorList(it.Output))
+		case it.Iterate != nil:
+			fmt.Fprintf(&p.buf, "iterate %s until %s {", it.Iterate.Var.Text, cond(it.Iterate.Until))
+			p.trailing(it.Pos.Line)
+			p.buf.WriteString("\n")
+			p.items(it.Iterate.Body, depth+1, it.Pos.Line)
+			p.leading(it.EndPos.Line, depth+1)
+			p.buf.WriteString(ind + "}")
+		case it.Stmt != nil:
+			lhs := access(it.Stmt.Lhs)
+			pad := ""
+			if w := widths[i]; w > len([]rune(lhs)) {
+				pad = strings.Repeat(" ", w-len([]rune(lhs)))
+			}
+			p.buf.WriteString(lhs + pad + " = " + expr(it.Stmt.Rhs))
+			if len(it.Stmt.Reducers) > 0 {
+				p.buf.WriteString(" ::")
+				for _, r := range it.Stmt.Reducers {
+					p.buf.WriteString(" " + reducer(r))
+				}
+			}
+		}
+		p.trailing(it.EndPos.Line)
+		p.buf.WriteString("\n")
+		prevLine = it.EndPos.Line
+	}
+}
+
+func (p *printer) commentBetween(a, b int) bool {
+	for _, c := range p.comments[p.next:] {
+		if c.Pos.Line > a && c.Pos.Line < b {
+			return true
+		}
+	}
+	return false
+}
+
+// alignment gives, for each statement item, the width its left-hand side is
+// padded to: the widest left-hand side of its run when the source aligned the
+// run's '=' signs, else 0. A run is a sequence of statements on consecutive
+// lines with no comment line between them.
+func alignment(items []*Item, comments []Comment) []int {
+	widths := make([]int, len(items))
+	commentLine := map[int]bool{}
+	for _, c := range comments {
+		commentLine[c.Pos.Line] = true
+	}
+	for i := 0; i < len(items); {
+		j := i
+		for j < len(items) && items[j].Stmt != nil && (j == i || (items[j].Pos.Line == items[j-1].EndPos.Line+1 && !commentLine[items[j].Pos.Line-1])) {
+			j++
+		}
+		if j == i {
+			i++
+			continue
+		}
+		if j-i > 1 && sourceAligned(items[i:j]) {
+			w := 0
+			for _, it := range items[i:j] {
+				w = max(w, len([]rune(access(it.Stmt.Lhs))))
+			}
+			for k := i; k < j; k++ {
+				widths[k] = w
+			}
+		}
+		i = j
+	}
+	return widths
+}
+
+func sourceAligned(run []*Item) bool {
+	col := run[0].Stmt.Eq.Pos.Column
+	for _, it := range run[1:] {
+		if it.Stmt.Eq.Pos.Column != col {
+			return false
+		}
+	}
+	return true
+}
+
+func names(ns []*Name) string {
+	s := make([]string, len(ns))
+	for i, n := range ns {
+		s[i] = n.Text
+	}
+	return strings.Join(s, ", ")
+}
+
+func tensorList(l *TensorList) string {
+	s := make([]string, len(l.Tensors))
+	for i, t := range l.Tensors {
+		s[i] = t.Name
+		if len(t.Indices) > 0 {
+			s[i] += "[" + names(t.Indices) + "]"
+		}
+	}
+	return strings.Join(s, ", ")
+}
+
+func access(a *Access) string {
+	if len(a.Indices) == 0 {
+		return a.Name
+	}
+	s := make([]string, len(a.Indices))
+	for i, x := range a.Indices {
+		s[i] = affine(x.Expr)
+		if len(x.Filter) > 0 {
+			c := make([]string, len(x.Filter))
+			for k, f := range x.Filter {
+				c[k] = cond(f)
+			}
+			s[i] += ": " + strings.Join(c, " && ")
+		}
+	}
+	return a.Name + "[" + strings.Join(s, ", ") + "]"
+}
+
+var cmpASCII = map[string]string{"=": "==", "≤": "<=", "≥": ">=", "≠": "!="}
+
+func cond(c *Cond) string {
+	op := c.Op
+	if a, ok := cmpASCII[op]; ok {
+		op = a
+	}
+	return affine(c.Left) + " " + op + " " + affine(c.Right)
+}
+
+func ascii(op string) string {
+	switch op {
+	case "−":
+		return "-"
+	case "×":
+		return "*"
+	}
+	return op
+}
+
+// affine prints an index expression the way gofmt spaces a binary
+// expression: a sum of plain names and integers is written tight (m1+1), and
+// when products are present they are tight and the sum is spaced
+// (m1*M0 + m0).
+func affine(a *Affine) string {
+	sep := ""
+	if hasProduct(a) {
+		sep = " "
+	}
+	s := affTerm(a.First)
+	for _, r := range a.Rest {
+		s += sep + ascii(r.Op) + sep + affTerm(r.Term)
+	}
+	return s
+}
+
+func hasProduct(a *Affine) bool {
+	if len(a.First.Factors) > 1 {
+		return true
+	}
+	for _, r := range a.Rest {
+		if len(r.Term.Factors) > 1 {
+			return true
+		}
+	}
+	return false
+}
+
+func affTerm(t *AffTerm) string {
+	s := make([]string, len(t.Factors))
+	for i, f := range t.Factors {
+		switch {
+		case f.Int != nil:
+			s[i] = *f.Int
+		case f.Name != nil:
+			s[i] = *f.Name
+		default:
+			s[i] = "(" + affine(f.Paren) + ")"
+		}
+	}
+	return strings.Join(s, "*")
+}
+
+func reducer(r *Reducer) string {
+	if r.EdgeRank != nil {
+		op := r.EdgeOp
+		if op == "+" {
+			op = "sum"
+		}
+		return op + "(" + r.EdgeRank.Text + ")"
+	}
+	return r.Op + "(" + names(r.Ranks) + ")"
+}
+
+func expr(e *Expr) string {
+	s := term(e.First)
+	for _, r := range e.Rest {
+		s += " " + ascii(r.Op) + " " + term(r.Term)
+	}
+	return s
+}
+
+func term(t *Term) string {
+	s := unary(t.First)
+	for _, r := range t.Rest {
+		s += " " + ascii(r.Op) + " " + unary(r.X)
+	}
+	return s
+}
+
+func unary(u *Unary) string {
+	if u.Neg {
+		return "-" + unary(u.Negated)
+	}
+	return primary(u.Primary)
+}
+
+func primary(p *Primary) string {
+	switch {
+	case p.Number != nil:
+		return *p.Number
+	case p.Inf:
+		return "inf"
+	case p.EPow != nil:
+		return "exp(" + expr(p.EPow) + ")"
+	case p.Call != nil:
+		a := make([]string, len(p.Call.Args))
+		for i, x := range p.Call.Args {
+			a[i] = expr(x)
+		}
+		return p.Call.Func + "(" + strings.Join(a, ", ") + ")"
+	case p.Paren != nil:
+		return "(" + expr(p.Paren) + ")"
+	}
+	return access(p.Access)
+}
