@@ -200,12 +200,18 @@ func (a Affine) Eval(sizes map[string]int64, vars map[*Rank]int64) int64 {
 }
 
 // Range returns the least and greatest values of a over the ranges of its
-// variables (each var r in [0, r.Size()-1]), as polynomials. Coefficients
-// must be non-negative, which Check guarantees.
+// variables (each var r in [0, r.Size()-1]), as polynomials. Every
+// coefficient has a sign that NonNegative can prove one way or the other,
+// which Check guarantees.
 func (a Affine) Range() (lo, hi Poly) {
 	lo, hi = a.Const, a.Const
 	for _, t := range a.Terms {
-		hi = hi.Add(t.Coef.Mul(t.Var.Size().Sub(PolyConst(1))))
+		span := t.Coef.Mul(t.Var.Size().Sub(PolyConst(1)))
+		if t.Coef.NonNegative() {
+			hi = hi.Add(span)
+		} else {
+			lo = lo.Add(span)
+		}
 	}
 	return lo, hi
 }
