@@ -72,6 +72,25 @@ func (c *Cascade) Tensor(name string) *Tensor {
 	return nil
 }
 
+// LeafForm rewrites the sizes of split ranks in p as products of their
+// parts, so that M and M1*M0 compare equal.
+func (c *Cascade) LeafForm(p Poly) Poly {
+	for changed := true; changed; {
+		changed = false
+		for _, s := range p.Sizes() {
+			if r := c.Rank(s); r != nil && len(r.Parts) > 0 {
+				prod := PolyConst(1)
+				for _, q := range r.Parts {
+					prod = prod.Mul(q.Size())
+				}
+				p = p.Substitute(s, prod)
+				changed = true
+			}
+		}
+	}
+	return p
+}
+
 // Rank is a named index range. Its upper-case name is also its size, and its
 // lower-case name is the variable that iterates it. A rank split into parts
 // (split M into M1, M0) has Parts outer first; each part has Parent set, and
