@@ -82,6 +82,14 @@ type checker struct {
 	// recurrence tracks, for a tensor defined in a loop, the offset w of its
 	// loop-variable index (T[v+w]) and the Einsum that writes it.
 	recurrence map[*Tensor]*recurrenceDef
+	// definedAt is where each name is first assigned anywhere in the
+	// cascade, so that a read before it can say "used before it is defined".
+	definedAt map[string]Pos
+	// failedDefs are names whose definition had an error; later messages
+	// about them would only repeat it.
+	failedDefs map[string]bool
+	current    *Tensor // the tensor the statement being checked defines
+	currentIn  *Loop
 }
 
 type recurrenceDef struct {
@@ -104,6 +112,21 @@ func (c *checker) check(sc *syntax.Cascade) {
 	c.defined = map[*Tensor]bool{}
 	c.written = map[*Tensor][][]Poly{}
 	c.recurrence = map[*Tensor]*recurrenceDef{}
+	c.definedAt = map[string]Pos{}
+	c.failedDefs = map[string]bool{}
+	var scan func(items []*syntax.Item)
+	scan = func(items []*syntax.Item) {
+		for _, it := range items {
+			if it.Stmt != nil {
+				if _, ok := c.definedAt[it.Stmt.Lhs.Name]; !ok {
+					c.definedAt[it.Stmt.Lhs.Name] = pos(it.Stmt.Lhs.Pos)
+				}
+			} else if it.Iterate != nil {
+				scan(it.Iterate.Body)
+			}
+		}
+	}
+	scan(sc.Items)
 	for _, it := range sc.Items {
 		c.item(it, nil)
 	}
@@ -277,10 +300,12 @@ func (c *checker) stmt(s *syntax.Stmt, loop *Loop) {
 			if _, ok := r.(failed); !ok {
 				panic(r)
 			}
+			c.failedDefs[s.Lhs.Name] = true
 		}
 	}()
 	e := &Einsum{Pos: pos(s.Pos), Loop: loop}
 	t := c.lhsTensor(s.Lhs)
+	c.current, c.currentIn = t, loop
 	out := &Access{Pos: pos(s.Lhs.Pos), Tensor: t}
 	if len(s.Lhs.Indices) != len(t.Dims) && (t.Kind == Output || len(t.Defs) > 0) {
 		c.fail(out.Pos, "%s has %d dimensions, indexed here with %d", t.Name, len(t.Dims), len(s.Lhs.Indices))
@@ -544,7 +569,7 @@ func (c *checker) finish() {
 		c.checkReads(e)
 	}
 	for _, t := range cs.Outputs {
-		if len(t.Defs) == 0 {
+		if len(t.Defs) == 0 && !c.failedDefs[t.Name] {
 			c.errorf(t.Pos, "output %s is never defined", t.Name)
 		}
 	}
@@ -581,4 +606,3 @@ func (c *checker) extents(t *Tensor) {
 		t.Dims[i].Extent = ext
 	}
 }
-

@@ -328,9 +328,18 @@ func (c *checker) read(a *syntax.Access) Expr {
 		}
 	}
 	if t == nil {
+		if c.failedDefs[a.Name] {
+			panic(failed{})
+		}
+		if d, later := c.definedAt[a.Name]; later {
+			c.fail(at, "%s is used before it is defined (at %s)", a.Name, d)
+		}
 		c.fail(at, "undefined tensor %s", a.Name)
 	}
-	if !c.defined[t] {
+	// A statement in an iterate block may read its own tensor at an earlier
+	// slice: that is a recurrence, whose seed checkRecurrenceRead verifies.
+	selfRecurrence := t == c.current && c.currentIn != nil
+	if !c.defined[t] && !selfRecurrence {
 		if t.Kind == Output {
 			c.fail(at, "output %s is used before it is defined", t.Name)
 		}

@@ -1,0 +1,183 @@
+package einsum
+
+import (
+	"strings"
+	"testing"
+)
+
+func mustParse(t *testing.T, src string) *Cascade {
+	t.Helper()
+	p, err := Parse("t.einsum", []byte(src))
+	if err != nil {
+		t.Fatalf("%v", err)
+	}
+	return p.Cascades[0]
+}
+
+const onePass = `cascade attention_1pass {
+  ranks E, F, M, P
+  split M into M1, M0
+  input Q[e, p], K[e, m], V[f, m]
+  output AV[f, p]
+  BK[e, m1, m0] = K[e, m1*M0 + m0]
+  BV[f, m1, m0] = V[f, m1*M0 + m0]
+  RM[0, p] = -inf
+  RD[0, p] = 0
+  RNV[f, 0, p] = 0
+  iterate m1 until m1 >= M1 {
+    QK[m1, m0, p]   = Q[e, p] * BK[e, m1, m0]
+    LM[m1, p]       = QK[m1, m0, p] :: max(m0)
+    RM[m1+1, p]     = max(RM[m1, p], LM[m1, p])
+    SLN[m1, m0, p]  = exp(QK[m1, m0, p] - RM[m1+1, p])
+    SLD[m1, p]      = SLN[m1, m0, p]
+    SLNV[f, m1, p]  = SLN[m1, m0, p] * BV[f, m1, m0]
+    PRM[m1, p]      = exp(RM[m1, p] - RM[m1+1, p])
+    SPD[m1, p]      = RD[m1, p] * PRM[m1, p]
+    RD[m1+1, p]     = SLD[m1, p] + SPD[m1, p]
+    SPNV[f, m1, p]  = RNV[f, m1, p] * PRM[m1, p]
+    RNV[f, m1+1, p] = SLNV[f, m1, p] + SPNV[f, m1, p]
+  }
+  AV[f, p] = RNV[f, M1, p] / RD[M1, p]
+}`
+
+func TestCheckCascade5(t *testing.T) {
+	c := mustParse(t, onePass)
+	if len(c.Einsums) != 17 || len(c.Loops) != 1 || len(c.Loops[0].Body) != 11 {
+		t.Fatalf("einsums=%d loops=%d", len(c.Einsums), len(c.Loops))
+	}
+	extents := map[string]string{
+		"RM":  "M1 + 1, P",
+		"RNV": "F, M1 + 1, P",
+		"QK":  "M1, M0, P",
+		"BK":  "E, M1, M0",
+		"AV":  "F, P",
+	}
+	for name, want := range extents {
+		tn := c.Tensor(name)
+		var got []string
+		for _, d := range tn.Dims {
+			got = append(got, d.Extent.String())
+		}
+		if strings.Join(got, ", ") != want {
+			t.Errorf("%s extents = %s, want %s", name, strings.Join(got, ", "), want)
+		}
+	}
+	byName := func(n string) *Einsum {
+		for _, e := range c.Einsums {
+			if e.Name() == n && e.Loop != nil {
+				return e
+			}
+		}
+		return nil
+	}
+	lm := byName("LM")
+	if len(lm.Reductions) != 1 || lm.Reductions[0].Op != Max || lm.Reductions[0].Vars[0].Name != "M0" {
+		t.Errorf("LM reductions: %+v", lm.Reductions)
+	}
+	qk := byName("QK")
+	if got := rankNames(qk.Vars); got != "M0,P,E" {
+		t.Errorf("QK vars = %s (the loop's m1 is fixed, e is reduced last)", got)
+	}
+	if got := rankNames(byName("SLNV").ReducedVars()); got != "M0" {
+		t.Errorf("SLNV reduces %s", got)
+	}
+	sizes, unused, err := c.Bind(map[string]int64{"E": 2, "F": 3, "M": 8, "P": 4, "M0": 4, "B": 7})
+	if err != nil || sizes["M1"] != 2 || len(unused) != 1 || unused[0] != "B" {
+		t.Errorf("Bind: %v %v %v", sizes, unused, err)
+	}
+	if _, _, err := c.Bind(map[string]int64{"E": 2, "F": 3, "M": 10, "P": 4, "M0": 4}); err == nil || !strings.Contains(err.Error(), "does not divide") {
+		t.Errorf("Bind with M0 not dividing M: %v", err)
+	}
+	if _, _, err := c.Bind(map[string]int64{"E": 2, "F": 3, "M": 8}); err == nil || !strings.Contains(err.Error(), "needs the size of") {
+		t.Errorf("Bind with missing sizes: %v", err)
+	}
+}
+
+func rankNames(rs []*Rank) string {
+	s := make([]string, len(rs))
+	for i, r := range rs {
+		s[i] = r.Name
+	}
+	return strings.Join(s, ",")
+}
+
+func TestCheckErrors(t *testing.T) {
+	head := "cascade c {\n  ranks E, M, P\n  input Q[e, p], K[e, m]\n  output Z[p]\n"
+	cases := []struct {
+		name, body, want string
+	}{
+		{"undefined tensor", "  Z[p] = X[p]\n", "t.einsum:5:10: undefined tensor X"},
+		{"undefined rank variable", "  Z[p] = Q[e, q]\n", "t.einsum:5:15: q is neither a rank nor the variable of one (declare rank Q)"},
+		{"arity", "  Z[p] = Q[e]\n", "t.einsum:5:10: Q has 2 dimensions, indexed here with 1"},
+		{"rank mismatch", "  Z[p] = Q[p, e]\n", "Q's dimension 1 is indexed by rank E, not by p"},
+		{"defined twice", "  Z[p] = Q[e, p]\n  Z[p] = Q[e, p]\n", "t.einsum:6:3: Z is already defined at t.einsum:5:3"},
+		{"use before definition", "  Z[p] = S[p]\n  S[p] = Q[e, p]\n", "t.einsum:5:10: S is used before it is defined"},
+		{"assign input", "  Q[e, p] = 1\n  Z[p] = Q[e, p]\n", "Q is an input; it cannot be assigned"},
+		{"read out of range", "  S[m, p] = Q[e, p] * K[e, m]\n  Z[p] = S[M, p]\n", "read of S[M, p] is outside its dimension 1"},
+		{"negative read", "  S[m, p] = Q[e, p] * K[e, m]\n  Z[p] = S[m - 1, p]\n", "can be -1"},
+		{"recurrence without seed", "  iterate m until m >= M {\n    R[m+1, p] = R[m, p] + Q[e, p] * K[e, m]\n  }\n  Z[p] = R[M, p]\n", "t.einsum:6:5: recurrence R[m + 1, p] has no seed"},
+		{"overwrite in loop", "  iterate m until m >= M {\n    S[p] = Q[e, p] * K[e, m]\n  }\n  Z[p] = S[p]\n", "S is defined inside iterate m but not indexed by m"},
+		{"future read in loop", "  R[0, p] = 0\n  iterate m until m >= M {\n    X[m, p] = R[m+1, p]\n    R[m+1, p] = R[m, p] + Q[e, p] * K[e, m]\n  }\n  Z[p] = R[M, p]\n", "X reads R[m + 1, p] before this iteration defines it"},
+		{"reducer on kept var", "  Z[p] = Q[e, p] :: max(p)\n", "p is not reduced here"},
+		{"max arity", "  Z[p] = max(Q[e, p])\n", "max(a, b) takes two arguments; to reduce a rank, write :: max(r)"},
+		{"unknown function", "  Z[p] = tanh(Q[e, p])\n", "unknown function tanh"},
+		{"non-affine", "  S[m, p] = Q[e, p] * K[e, m]\n  Z[p] = S[m*p, p]\n", "index expressions must be affine"},
+		{"output never defined", "  S[p] = Q[e, p]\n", "t.einsum:4:10: output Z is never defined"},
+		{"filter var not in statement", "  Z[p: p < m] = Q[e, p]\n", "filter variable m does not appear in the statement"},
+		{"var as value", "  Z[p] = Q[e, p] * p\n", "the index variable p cannot be used as a value"},
+		{"declaration in loop", "  iterate m until m >= M {\n    ranks X\n  }\n  Z[p] = Q[e, p]\n", "a declaration cannot appear inside an iterate block"},
+		{"split undeclared", "  split N into N1, N0\n  Z[p] = Q[e, p]\n", "split of undeclared rank N"},
+		{"lower-case rank", "  ranks x\n  Z[p] = Q[e, p]\n", "rank x must start with an upper-case letter"},
+	}
+	for _, c := range cases {
+		_, err := Parse("t.einsum", []byte(head+c.body+"}\n"))
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: got %v\nwant %q", c.name, err, c.want)
+		}
+	}
+}
+
+func TestCheckAccepts(t *testing.T) {
+	srcs := []string{
+		// causal mask through a filter; a sliding window with two conditions
+		"cascade c { ranks E, M, P\n input Q[e, p], K[e, m]\n output Z[p]\n QK[m, p] = Q[e, p] * K[e, m]\n S[m: m <= p && m + 4 > p, p] = exp(QK[m, p])\n Z[p] = S[m, p] }",
+		// a scaled score with the size as a value, and explicit min/sum reducers
+		"cascade c { ranks E, M, P\n input Q[e, p], K[e, m]\n output Z[p], W[p]\n Z[p] = Q[e, p] * K[e, m] / sqrt(E) :: min(m) sum(e)\n W[p] = Q[e, p] :: sum(e) }",
+		// two filtered definitions writing complementary points
+		"cascade c { ranks K\n input A[k]\n output Z[k]\n Z[k: k == 0] = A[k]\n Z[k: k > 0] = 2 * A[k] }",
+	}
+	for _, s := range srcs {
+		mustParse(t, s)
+	}
+}
+
+func TestRenderShowsCaret(t *testing.T) {
+	src := "cascade c {\n  ranks M\n  input A[m]\n  output Z\n  Z = B[m]\n}\n"
+	_, err := Parse("t.einsum", []byte(src))
+	got := Render(err, []byte(src))
+	want := "t.einsum:5:7: undefined tensor B\n\t  Z = B[m]\n\t      ^"
+	if got != want {
+		t.Errorf("Render:\n%s\nwant\n%s", got, want)
+	}
+}
+
+func FuzzCheck(f *testing.F) {
+	f.Add(onePass)
+	f.Add("cascade c { ranks K\n input A[k], B[k]\n output Z\n Y = A[k] * B[k]; Z = Y * A[k] }")
+	f.Add("cascade c { ranks E, M, P\n input Q[e, p], K[e, m]\n output Z[p]\n R[0, p] = 0\n iterate m until m >= M { R[m+1, p] = R[m, p] + Q[e, p] * K[e, m] }\n Z[p] = R[M, p] }")
+	f.Fuzz(func(t *testing.T, src string) {
+		p, err := Parse("fuzz.einsum", []byte(src))
+		if err != nil {
+			if !strings.HasPrefix(err.Error(), "fuzz.einsum:") {
+				t.Fatalf("error without a position: %v", err)
+			}
+			_ = Render(err, []byte(src))
+			return
+		}
+		for _, c := range p.Cascades {
+			for _, tn := range c.Tensors {
+				_ = tn.Size().String()
+			}
+		}
+	})
+}
