@@ -3,6 +3,8 @@ package einsum
 import (
 	"fmt"
 	"sort"
+	"strconv"
+	"strings"
 )
 
 // Bind turns a workload shape (rank name → size) into the sizes of every
@@ -98,4 +100,61 @@ func partNames(r *Rank) string {
 		s += p.Name
 	}
 	return s
+}
+
+// ParseShape reads a shape string such as "E=64,F=64,M=64K,P=1M,M0=256".
+// Sizes may carry the suffix K (×1024) or M (×1024²), as sequence lengths
+// are usually written.
+func ParseShape(s string) (map[string]int64, error) {
+	out := map[string]int64{}
+	if strings.TrimSpace(s) == "" {
+		return out, nil
+	}
+	for _, kv := range strings.Split(s, ",") {
+		name, val, ok := strings.Cut(strings.TrimSpace(kv), "=")
+		name, val = strings.TrimSpace(name), strings.TrimSpace(val)
+		if !ok || name == "" || val == "" {
+			return nil, fmt.Errorf("shape %q: %q is not NAME=SIZE", s, kv)
+		}
+		if _, dup := out[name]; dup {
+			return nil, fmt.Errorf("shape %q: %s is given twice", s, name)
+		}
+		n, err := ParseSize(val)
+		if err != nil {
+			return nil, fmt.Errorf("shape %q: %s: %v", s, name, err)
+		}
+		out[name] = n
+	}
+	return out, nil
+}
+
+// ParseSize reads a positive size with an optional K or M suffix (binary).
+func ParseSize(v string) (int64, error) {
+	mult := int64(1)
+	switch {
+	case strings.HasSuffix(v, "K") || strings.HasSuffix(v, "k"):
+		mult, v = 1<<10, v[:len(v)-1]
+	case strings.HasSuffix(v, "M"):
+		mult, v = 1<<20, v[:len(v)-1]
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n <= 0 || n > (1<<40)/mult {
+		return 0, fmt.Errorf("%q is not a positive integer size (suffixes K and M allowed)", v)
+	}
+	return n * mult, nil
+}
+
+// FormatShape prints sizes as NAME=SIZE pairs sorted by name, the inverse of
+// ParseShape; golden data and reports use it as a stable key.
+func FormatShape(sizes map[string]int64) string {
+	names := make([]string, 0, len(sizes))
+	for n := range sizes {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	parts := make([]string, len(names))
+	for i, n := range names {
+		parts[i] = fmt.Sprintf("%s=%d", n, sizes[n])
+	}
+	return strings.Join(parts, ",")
 }

@@ -2,6 +2,8 @@ package einsum
 
 import (
 	"fmt"
+
+	"github.com/fusemax/fusemax/einsum/syntax"
 	"sort"
 	"strings"
 )
@@ -45,6 +47,8 @@ func Render(err error, src []byte) string {
 		list = e
 	case *Error:
 		list = ErrorList{e}
+	case *syntax.Error:
+		list = ErrorList{{Pos: pos(e.Pos), Msg: e.Msg}}
 	default:
 		return err.Error()
 	}

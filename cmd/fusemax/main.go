@@ -36,7 +36,14 @@ func main() {
 	if err == nil {
 		return
 	}
-	fmt.Fprintln(os.Stderr, "fusemax:", err)
+	if msg := err.Error(); msg != "" {
+		var in inputError
+		if errors.As(err, &in) {
+			fmt.Fprintln(os.Stderr, msg)
+		} else {
+			fmt.Fprintln(os.Stderr, "fusemax:", msg)
+		}
+	}
 	var u usageError
 	if errors.As(err, &u) || isCobraUsage(err) {
 		os.Exit(2)
