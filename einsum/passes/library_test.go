@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/fusemax/fusemax/einsum"
 	"github.com/fusemax/fusemax/einsum/passes"
 	"github.com/fusemax/fusemax/kernels"
 )
@@ -194,4 +195,61 @@ func Example() {
 	// SD reduces all of m in pass 2; A needs SD and SN[m, p] again → pass 3
 	// keep QK (M×P) from pass 1 to 2, or write to memory and re-read, or recompute
 	// keep SN (M×P) from pass 2 to 3, or write to memory and re-read, or recompute
+}
+
+func TestOwnFinalValueInsideLoop(t *testing.T) {
+	src := `cascade a {
+  ranks K
+  input A[k]
+  output Z
+  R[0] = 0
+  iterate k until k >= K {
+    R[k+1] = R[k] + R[K] * A[k]
+  }
+  Z = R[K]
+}
+`
+	_, err := passes.Analyze(cascade(t, src, "a"), "")
+	if err == nil || !strings.Contains(err.Error(), "a.fm:7:21: R reads R[K] inside iterate k") {
+		t.Errorf("got %v", err)
+	}
+}
+
+// FuzzAnalyze checks that the analysis terminates without panicking on any
+// cascade the checker accepts, over every rank.
+func FuzzAnalyze(f *testing.F) {
+	for _, name := range kernels.Names() {
+		src, _ := kernels.Source(name)
+		f.Add(string(src))
+	}
+	f.Add(attention2)
+	f.Add(toys)
+	f.Fuzz(func(t *testing.T, src string) {
+		p, err := einsum.Parse("fuzz.einsum", []byte(src))
+		if err != nil {
+			return
+		}
+		for _, c := range p.Cascades {
+			for _, r := range append([]*einsum.Rank{nil}, c.Ranks...) {
+				name := ""
+				if r != nil {
+					name = r.Name
+				}
+				rep, err := passes.Analyze(c, name)
+				if err != nil {
+					continue
+				}
+				if len(c.Einsums) > 0 && rep.Passes < 1 {
+					t.Errorf("%s over %q: %d passes", c.Name, name, rep.Passes)
+				}
+				var b bytes.Buffer
+				if err := passes.WriteJSON(&b, rep); err != nil {
+					t.Error(err)
+				}
+				if err := passes.WriteTable(&b, rep); err != nil {
+					t.Error(err)
+				}
+			}
+		}
+	})
 }

@@ -2,6 +2,7 @@ package passes
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -155,6 +156,7 @@ type analysis struct {
 	root   *einsum.Rank
 	index  map[*einsum.Einsum]int
 	pass   []int
+	out    []value // what each Einsum writes
 	cause  []cause
 	defer_ []bool // placed by its consumers (reads only inputs)
 }
@@ -232,8 +234,13 @@ func (a *analysis) isFiberRead(r *einsum.Access) bool {
 	return false
 }
 
-// output is the value an Einsum writes, given the current passes.
-func (a *analysis) output(e *einsum.Einsum) value {
+// output is the value an Einsum writes as of the last evaluation.
+func (a *analysis) output(e *einsum.Einsum) value { return a.out[a.index[e]] }
+
+// evalOutput computes the value e writes from the current passes and the
+// stored values of what it reads; storing them, rather than recursing, is
+// what keeps recurrences (RD reads SPD reads RD) finite.
+func (a *analysis) evalOutput(e *einsum.Einsum) value {
 	i := a.index[e]
 	v := value{pass: a.pass[i], complete: -1}
 	switch {
@@ -353,13 +360,16 @@ func (a *analysis) run() (int, error) {
 	a.pass = make([]int, n)
 	a.cause = make([]cause, n)
 	a.defer_ = make([]bool, n)
+	a.out = make([]value, n)
 	for i := range a.pass {
 		a.pass[i] = 1
+		a.out[i] = value{pass: 1, complete: -1}
 	}
-	// Passes only grow; without a cycle through a complete value they stop
-	// growing after at most n rounds, and such a cycle (a loop needing its
-	// own final value) has no finite number of passes.
-	for round := 0; ; round++ {
+	// Passes and completions only grow (every rule is monotone), and each
+	// extra pass needs a distinct Einsum completing a value, so a pass above
+	// n+1 means a cycle through a complete value (a loop needing its own
+	// final value), which no number of passes computes.
+	for {
 		changed := false
 		for i, e := range a.c.Einsums {
 			p, cs := 1, cause{}
@@ -373,12 +383,15 @@ func (a *analysis) run() (int, error) {
 				a.pass[i], changed = p, true
 			}
 			a.cause[i] = cs
+			if v := a.evalOutput(e); v != a.out[i] {
+				a.out[i], changed = v, true
+			}
 		}
 		if !changed {
 			break
 		}
-		if round > n+1 {
-			return 0, fmt.Errorf("cascade %s: passes over %s do not converge: a value complete only after a traversal is needed within that same traversal", a.c.Name, a.root.Name)
+		if slices.Max(a.pass) > n+1 {
+			return 0, a.divergence()
 		}
 	}
 	a.placeInputOnly()
@@ -387,6 +400,18 @@ func (a *analysis) run() (int, error) {
 		most = max(most, p)
 	}
 	return most, nil
+}
+
+// divergence names an Einsum that needs, inside a traversal, a value that
+// only that same traversal completes.
+func (a *analysis) divergence() error {
+	for i, e := range a.c.Einsums {
+		if cs := a.cause[i]; cs.read != nil && cs.val.complete >= 0 && a.familyLoop(e) != nil {
+			return fmt.Errorf("%s: %s reads %s inside iterate %s, but that value is complete only after the whole traversal of %s: no number of passes can compute it",
+				cs.read.Pos, e.Name(), cs.read, a.familyLoop(e).Var.Var(), strings.ToLower(a.root.Name))
+		}
+	}
+	return fmt.Errorf("cascade %s: passes over %s do not converge: a value complete only after a traversal is needed within that same traversal", a.c.Name, a.root.Name)
 }
 
 // placeInputOnly moves each Einsum that reads only inputs, and does not
@@ -425,6 +450,7 @@ func (a *analysis) placeInputOnly() {
 		}
 		if first > a.pass[j] {
 			a.pass[j], a.defer_[j] = first, true
+			a.out[j].pass = first
 		}
 	}
 }
@@ -460,6 +486,8 @@ func (a *analysis) reason(i int) string {
 		why = fmt.Sprintf("uses %s, complete after pass %d, without traversing %s", cs.read, cs.val.complete, fam)
 	case cs.read != nil:
 		why = fmt.Sprintf("reads %s, produced in pass %d", cs.read, cs.val.pass)
+	case !a.traverses(e) && len(e.Reads()) == 0:
+		why = "a constant: available from the first pass"
 	case !a.traverses(e):
 		why = fmt.Sprintf("does not traverse %s", fam)
 	default:
