@@ -496,10 +496,23 @@ func (a *analysis) reason(i int) string {
 	switch {
 	case a.fullyReduces(e):
 		why += fmt.Sprintf("; reduces all of %s", strings.Join(a.reducedVars(e), ", "))
+	case a.familyLoop(e) != nil && !a.isRecurrence(e) && hasReduced(a, e):
+		why += fmt.Sprintf("; reduces %s within one %s step only", strings.Join(a.reducedVars(e), ", "), a.familyLoop(e).Var.Var())
 	case a.familyLoop(e) != nil && a.isRecurrence(e):
 		why += fmt.Sprintf("; running value over %s", a.familyLoop(e).Var.Var())
 	}
 	return why
+}
+
+// hasReduced reports whether e reduces a family variable itself (not just
+// runs inside a loop over one).
+func hasReduced(a *analysis, e *einsum.Einsum) bool {
+	for _, v := range e.ReducedVars() {
+		if a.inFamily(v) {
+			return true
+		}
+	}
+	return false
 }
 
 func (a *analysis) isRecurrence(e *einsum.Einsum) bool {

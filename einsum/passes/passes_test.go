@@ -96,3 +96,15 @@ func TestAnalyze(t *testing.T) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// A causal mask filters points but changes no dependency.
+func TestCausalMaskKeepsPasses(t *testing.T) {
+	src := strings.Replace(attention3, "SN[m, p] = exp(", "SN[m: m <= p, p] = exp(", 1)
+	r, err := passes.Analyze(cascade(t, src, "attention_3pass"), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Passes != 3 {
+		t.Errorf("%d passes, want 3", r.Passes)
+	}
+}
