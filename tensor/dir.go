@@ -1,0 +1,55 @@
+package tensor
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+)
+
+// WriteDir writes each named tensor to dir/NAME.npy. It first writes every
+// file into a temporary folder beside dir and only then moves them into
+// place, so a failure leaves no half-written set behind.
+func WriteDir(dir string, names []string, tensors map[string]*Dense, dtype DType) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	tmp, err := os.MkdirTemp(filepath.Dir(filepath.Clean(dir)), ".fusemax-out-*")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	for _, n := range names {
+		t, ok := tensors[n]
+		if !ok {
+			return fmt.Errorf("no tensor %s to write", n)
+		}
+		var buf bytes.Buffer
+		if err := WriteNPY(&buf, t, dtype); err != nil {
+			return fmt.Errorf("%s: %v", n, err)
+		}
+		if err := os.WriteFile(filepath.Join(tmp, n+".npy"), buf.Bytes(), 0o644); err != nil {
+			return err
+		}
+	}
+	for _, n := range names {
+		if err := os.Rename(filepath.Join(tmp, n+".npy"), filepath.Join(dir, n+".npy")); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ReadFile reads one .npy file.
+func ReadFile(path string) (*Dense, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	t, err := ReadNPY(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", path, err)
+	}
+	return t, nil
+}
