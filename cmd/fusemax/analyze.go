@@ -1,0 +1,67 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/fusemax/fusemax/einsum"
+	"github.com/fusemax/fusemax/einsum/analyze"
+	"github.com/fusemax/fusemax/kernels"
+	"github.com/spf13/cobra"
+)
+
+const defaultAnalyzeShape = "E=64,F=64,M=1024,M0=256,P=1024,K=1024,N=64"
+
+func init() {
+	var shape, output string
+	var seed uint64
+	cmd := &cobra.Command{
+		Use:   "analyze [FILE|KERNEL...]",
+		Short: "Pass counts and a CPU evaluation of cascades, outputs compared with each other",
+		Long: `analyze runs the pass analysis of every cascade given (default: every
+built-in kernel) and evaluates each on the reference interpreter at --shape,
+on seeded inputs. Inputs with the same name get the same values in every
+cascade, so an output that several cascades produce (AV for every attention
+cascade) is compared with the first cascade that produced it: the largest
+absolute and relative difference show whether a cascade computes what the
+others do.`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if output != "table" && output != "json" {
+				return usagef("-o must be table or json, not %q", output)
+			}
+			if len(args) == 0 {
+				args = kernels.Names()
+			}
+			s, err := einsum.ParseShape(shape)
+			if err != nil {
+				return usagef("--shape: %v", err)
+			}
+			var cascades []*einsum.Cascade
+			for _, a := range args {
+				prog, _, err := loadProgram(a)
+				if err != nil {
+					return err
+				}
+				cascades = append(cascades, prog.Cascades...)
+			}
+			rows, err := analyze.Run(cascades, s, seed)
+			if err != nil {
+				return err
+			}
+			if output == "json" {
+				b, err := json.MarshalIndent(rows, "", "  ")
+				if err != nil {
+					return err
+				}
+				fmt.Fprintln(cmd.OutOrStdout(), string(b))
+				return nil
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "shape %s, seed %d\n\n", shape, seed)
+			return analyze.WriteTable(cmd.OutOrStdout(), rows)
+		},
+	}
+	cmd.Flags().StringVar(&shape, "shape", defaultAnalyzeShape, "rank sizes; each cascade uses those it declares")
+	cmd.Flags().Uint64Var(&seed, "seed", 1, "seed of the generated inputs")
+	cmd.Flags().StringVarP(&output, "output", "o", "table", "output format: table or json")
+	rootCmd.AddCommand(cmd)
+}

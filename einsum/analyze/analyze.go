@@ -1,0 +1,135 @@
+package analyze
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/fusemax/fusemax/einsum"
+	"github.com/fusemax/fusemax/einsum/interp"
+	"github.com/fusemax/fusemax/einsum/passes"
+	"github.com/fusemax/fusemax/tensor"
+)
+
+// Row is the result for one cascade.
+type Row struct {
+	Cascade  string `json:"cascade"`
+	Rank     string `json:"rank"`
+	Passes   int    `json:"passes"`
+	Retained string `json:"retained"` // fibers kept on chip between passes, e.g. "QK (M×P), SN (M×P)"
+	Shape    string `json:"shape"`
+	// Agreement lists, per output, the cascade it was compared with and the
+	// largest absolute and relative difference.
+	Agreement []Agreement `json:"agreement"`
+}
+
+// Agreement compares one output with the same output of a reference cascade.
+type Agreement struct {
+	Output    string  `json:"output"`
+	Reference string  `json:"reference"` // "" when this cascade is the first to produce the output
+	MaxAbs    float64 `json:"max_abs"`
+	MaxRel    float64 `json:"max_rel"` // MaxAbs relative to the reference's largest magnitude
+}
+
+// Run analyses and evaluates each cascade at shape (sizes a cascade does not
+// use are ignored) on inputs drawn from seed. Because each seeded input
+// depends only on the seed and its name, cascades that share input names see
+// the same tensors, and an output that several of them produce is compared
+// with the first cascade that produced it.
+func Run(cascades []*einsum.Cascade, shape map[string]int64, seed uint64) ([]Row, error) {
+	type ref struct {
+		cascade string
+		t       *tensor.Dense
+	}
+	first := map[string]ref{}
+	var rows []Row
+	for _, c := range cascades {
+		rep, err := passes.Analyze(c, "")
+		if err != nil {
+			return nil, err
+		}
+		sizes, _, err := c.Bind(shape)
+		if err != nil {
+			return nil, err
+		}
+		inputs, err := interp.RandomInputs(c, sizes, seed)
+		if err != nil {
+			return nil, err
+		}
+		all, err := interp.Run(c, sizes, inputs, interp.Options{DType: tensor.F64})
+		if err != nil {
+			return nil, err
+		}
+		row := Row{Cascade: c.Name, Rank: rep.Rank, Passes: rep.Passes, Shape: einsum.FormatShape(used(c, shape))}
+		var kept []string
+		for _, r := range rep.Retained {
+			kept = append(kept, r.Tensor+" ("+r.Size+")")
+		}
+		row.Retained = strings.Join(kept, ", ")
+		for _, o := range c.Outputs {
+			got := all[o.Name]
+			key := o.Name + fmt.Sprint(got.Shape)
+			r, seen := first[key]
+			if !seen {
+				first[key] = ref{c.Name, got}
+				row.Agreement = append(row.Agreement, Agreement{Output: o.Name})
+				continue
+			}
+			abs, rel := maxDiff(got, r.t)
+			row.Agreement = append(row.Agreement, Agreement{Output: o.Name, Reference: r.cascade, MaxAbs: abs, MaxRel: rel})
+		}
+		rows = append(rows, row)
+	}
+	return rows, nil
+}
+
+// used keeps the sizes a cascade declares (directly or as split parts).
+func used(c *einsum.Cascade, shape map[string]int64) map[string]int64 {
+	out := map[string]int64{}
+	for name, v := range shape {
+		if c.Rank(name) != nil {
+			out[name] = v
+		}
+	}
+	return out
+}
+
+// maxDiff is normwise: an element near zero does not inflate the relative
+// difference the way elementwise relative error would.
+func maxDiff(a, b *tensor.Dense) (abs, rel float64) {
+	var scale float64
+	for i := range a.Data {
+		abs = math.Max(abs, math.Abs(a.Data[i]-b.Data[i]))
+		scale = math.Max(scale, math.Abs(b.Data[i]))
+	}
+	if scale > 0 {
+		rel = abs / scale
+	}
+	return abs, rel
+}
+
+// WriteTable prints the rows as a plain table.
+func WriteTable(w io.Writer, rows []Row) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "CASCADE\tPASSES\tKEPT ON CHIP BETWEEN PASSES\tOUTPUT\tAGREES WITH\tMAX |Δ|\tMAX REL")
+	for _, r := range rows {
+		kept := r.Retained
+		if kept == "" {
+			kept = "-"
+		}
+		for i, a := range r.Agreement {
+			name, passes := r.Cascade, fmt.Sprintf("%d over %s", r.Passes, r.Rank)
+			if i > 0 {
+				name, passes, kept = "", "", ""
+			}
+			if a.Reference == "" {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t(reference)\t\t\n", name, passes, kept, a.Output)
+				continue
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%.1e\t%.1e\n", name, passes, kept, a.Output, a.Reference, a.MaxAbs, a.MaxRel)
+		}
+	}
+	return tw.Flush()
+}
