@@ -1,0 +1,159 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+var binary string
+
+// TestMain builds the command once; the tests run it as a user would, so
+// exit statuses and what reaches stdout and stderr are what is checked.
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "fusemax-cli-")
+	if err != nil {
+		panic(err)
+	}
+	binary = filepath.Join(dir, "fusemax")
+	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
+		os.Stderr.Write(out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+func run(t *testing.T, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	var o, e bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &o, &e
+	err := cmd.Run()
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return o.String(), e.String(), code
+}
+
+func writeFile(t *testing.T, name, text string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestExitStatuses(t *testing.T) {
+	bad := writeFile(t, "bad.einsum", "cascade c {\n  ranks M\n  input A[m]\n  output Z\n  Z = B[m]\n}\n")
+	cases := []struct {
+		args     []string
+		code     int
+		out, err string
+	}{
+		{[]string{"check", "attention_1pass"}, 0, "kernels/attention_1pass.einsum: ok (1 cascade)", ""},
+		{[]string{"check", bad}, 1, "", "bad.einsum:5:7: undefined tensor B\n\t  Z = B[m]\n\t      ^"},
+		{[]string{"check"}, 2, "", "requires at least 1 arg"},
+		{[]string{"nonsense"}, 2, "", "unknown command"},
+		{[]string{"passes", "attention_3pass", "-o", "yaml"}, 2, "", "-o must be table or json"},
+		{[]string{"passes", "attention_3pass", "--rank", "Z"}, 1, "", "no rank"},
+		{[]string{"eval", "attention_1pass", "--shape", "E=4,F=4,M=10,M0=4,P=2", "--out", t.TempDir()}, 1, "", "does not divide"},
+		{[]string{"eval", "attention_1pass", "--shape", "E=4,F=4,M=8,M0=4,P=2"}, 2, "", "--out DIR is required"},
+		{[]string{"eval", "attention_1pass", "--shape", "E=4,,", "--out", t.TempDir()}, 2, "", "is not NAME=SIZE"},
+		{[]string{"kernels", "nope"}, 1, "", "no built-in kernel"},
+		{[]string{"no_such_file.einsum"}, 2, "", "unknown command"},
+		{[]string{"check", "no_such_file.einsum"}, 1, "", "no such file, and no built-in kernel"},
+	}
+	for _, c := range cases {
+		out, errOut, code := run(t, c.args...)
+		if code != c.code || !strings.Contains(out, c.out) || !strings.Contains(errOut, c.err) {
+			t.Errorf("fusemax %s: exit %d, stdout %q, stderr %q; want exit %d, %q, %q", strings.Join(c.args, " "), code, out, errOut, c.code, c.out, c.err)
+		}
+		if strings.Contains(errOut, "goroutine") || strings.Contains(errOut, "panic") {
+			t.Errorf("fusemax %s: a Go stack trace reached the user:\n%s", strings.Join(c.args, " "), errOut)
+		}
+	}
+}
+
+func TestPassesJSON(t *testing.T) {
+	out, _, code := run(t, "passes", "attention_3pass", "-o", "json")
+	if code != 0 || !strings.Contains(out, `"passes": 3`) || !strings.Contains(out, `"rank": "M"`) {
+		t.Errorf("exit %d:\n%s", code, out)
+	}
+	again, _, _ := run(t, "passes", "attention_3pass", "-o", "json")
+	if again != out {
+		t.Error("passes -o json is not deterministic")
+	}
+}
+
+func TestEvalWritesNPY(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "out")
+	_, errOut, code := run(t, "eval", "attention_1pass", "--shape", "E=4,F=3,M=8,M0=4,P=2,B=9", "--seed", "7", "--out", dir)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if !strings.Contains(errOut, "does not use B; ignored") {
+		t.Errorf("no note about the unused size: %q", errOut)
+	}
+	for _, n := range []string{"Q", "K", "V", "AV"} {
+		b, err := os.ReadFile(filepath.Join(dir, n+".npy"))
+		if err != nil || !bytes.HasPrefix(b, []byte("\x93NUMPY")) {
+			t.Errorf("%s.npy: %v", n, err)
+		}
+	}
+	// The written inputs read back give the same outputs, bit for bit.
+	dir2 := filepath.Join(t.TempDir(), "again")
+	_, errOut, code = run(t, "eval", "attention_1pass", "--shape", "E=4,F=3,M=8,M0=4,P=2",
+		"--input", "Q="+filepath.Join(dir, "Q.npy"), "--input", "K="+filepath.Join(dir, "K.npy"), "--input", "V="+filepath.Join(dir, "V.npy"), "--seed", "99", "--out", dir2)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	a, _ := os.ReadFile(filepath.Join(dir, "AV.npy"))
+	b, _ := os.ReadFile(filepath.Join(dir2, "AV.npy"))
+	if !bytes.Equal(a, b) {
+		t.Error("evaluating the written inputs gives another AV")
+	}
+	// A file of the wrong shape is refused and nothing is written.
+	dir3 := filepath.Join(t.TempDir(), "none")
+	_, errOut, code = run(t, "eval", "attention_1pass", "--shape", "E=5,F=3,M=8,M0=4,P=2", "--input", "Q="+filepath.Join(dir, "Q.npy"), "--out", dir3)
+	if code != 1 || !strings.Contains(errOut, "shape [4 2], but Q is declared") {
+		t.Errorf("exit %d: %s", code, errOut)
+	}
+	if _, err := os.Stat(dir3); err == nil {
+		t.Error("a failed eval created its output folder")
+	}
+}
+
+func TestFmtWrite(t *testing.T) {
+	p := writeFile(t, "u.einsum", "cascade c{ranks M,P input QK[m,p] output GM[p] GM[p]=QK[m,p]::∨_m max(∪)}")
+	if _, e, code := run(t, "fmt", "-w", p); code != 0 {
+		t.Fatal(e)
+	}
+	got, _ := os.ReadFile(p)
+	want := "cascade c {\n  ranks M, P\n  input QK[m, p]\n  output GM[p]\n  GM[p] = QK[m, p] :: max(m)\n}\n"
+	if string(got) != want {
+		t.Errorf("fmt -w wrote:\n%s", got)
+	}
+	if out, _, _ := run(t, "fmt", "-l", p); out != "" {
+		t.Errorf("fmt -l lists a formatted file: %q", out)
+	}
+}
+
+func TestAnalyzeDefault(t *testing.T) {
+	out, e, code := run(t, "analyze", "--shape", "E=8,F=8,M=64,M0=16,P=8,K=16,N=4")
+	if code != 0 {
+		t.Fatal(e)
+	}
+	for _, want := range []string{"attention_3pass  3 over M", "attention_2pass  2 over M", "attention_1pass  1 over M", "toy_cascade1     2 over K"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("analyze output lacks %q:\n%s", want, out)
+		}
+	}
+}
