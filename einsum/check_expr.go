@@ -52,6 +52,10 @@ func (c *checker) checkRecurrenceRead(e *Einsum, a *Access) {
 		return
 	}
 	ix := a.Index[rec.dim]
+	if len(ix.Terms) == 0 && !c.isSeedIndex(a.Tensor, rec, ix.Const) {
+		c.errorf(a.Pos, "%s reads %s inside iterate %s, but that slice is written only by a later iteration; read it after the block", e.Name(), a, rec.loop.Var.Var())
+		return
+	}
 	coef, ok := ix.Coef(rec.loop.Var).IsConst()
 	off, ok2 := ix.Const.IsConst()
 	if !ok || !ok2 || coef != 1 || len(ix.Terms) != 1 {
@@ -98,6 +102,18 @@ func (c *checker) precedes(a, b *Einsum) bool {
 		}
 	}
 	return true // a is the Einsum being checked and not yet appended
+}
+
+// isSeedIndex reports whether a definition outside the loop writes t at the
+// constant index k of the recurrence's dimension.
+func (c *checker) isSeedIndex(t *Tensor, rec *recurrenceDef, k Poly) bool {
+	for _, d := range t.Defs {
+		ix := d.Output.Index[rec.dim]
+		if d.Loop == nil && len(ix.Terms) == 0 && ix.Const.Equal(k) {
+			return true
+		}
+	}
+	return false
 }
 
 func (c *checker) hasSeed(t *Tensor, rec *recurrenceDef) bool {

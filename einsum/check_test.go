@@ -118,6 +118,7 @@ func TestCheckErrors(t *testing.T) {
 		{"recurrence without seed", "  iterate m until m >= M {\n    R[m+1, p] = R[m, p] + Q[e, p] * K[e, m]\n  }\n  Z[p] = R[M, p]\n", "t.einsum:6:5: recurrence R[m + 1, p] has no seed"},
 		{"overwrite in loop", "  iterate m until m >= M {\n    S[p] = Q[e, p] * K[e, m]\n  }\n  Z[p] = S[p]\n", "S is defined inside iterate m but not indexed by m"},
 		{"future read in loop", "  R[0, p] = 0\n  iterate m until m >= M {\n    X[m, p] = R[m+1, p]\n    R[m+1, p] = R[m, p] + Q[e, p] * K[e, m]\n  }\n  Z[p] = R[M, p]\n", "X reads R[m + 1, p] before this iteration defines it"},
+		{"final value read in loop", "  R[0, p] = 0\n  iterate m until m >= M {\n    R[m+1, p] = R[m, p] + R[M, p] * Q[e, p] * K[e, m]\n  }\n  Z[p] = R[M, p]\n", "R reads R[M, p] inside iterate m, but that slice is written only by a later iteration"},
 		{"reducer on kept var", "  Z[p] = Q[e, p] :: max(p)\n", "p is not reduced here"},
 		{"max arity", "  Z[p] = max(Q[e, p])\n", "max(a, b) takes two arguments; to reduce a rank, write :: max(r)"},
 		{"unknown function", "  Z[p] = tanh(Q[e, p])\n", "unknown function tanh"},
