@@ -1,0 +1,423 @@
+package llvm
+
+import (
+	"fmt"
+
+	"github.com/fusemax/fusemax/einsum"
+)
+
+// storage is where one tensor lives in the generated code.
+type storage struct {
+	t       *einsum.Tensor
+	index   int     // position in c.Tensors, used for access counters
+	extents []int64 // stored extents; a ring dimension has extent ring[d]
+	strides []int64
+	ring    []int64 // per dimension: 0 = stored whole, K = kept modulo K
+	elems   int64
+	// tracked tensors may be partly defined (filters, or maps reading
+	// tracked tensors), so they carry a byte mask next to their values.
+	tracked bool
+	// viewOf is set when the tensor is a reshape of another one and shares
+	// its memory: the defining Einsum is then not executed.
+	viewOf *storage
+}
+
+// tiling hoists one rank out of an iterate block: the block runs once per
+// tile of that rank, on that tile only, so that its working set fits the
+// caches. It is valid when every step of the block is independent across the
+// rank (see planTiling).
+type tiling struct {
+	loop *einsum.Loop
+	rank *einsum.Rank
+	size int64
+}
+
+// plan is the storage and loop decisions for one cascade at one shape.
+type plan struct {
+	c      *einsum.Cascade
+	sizes  map[string]int64
+	store  map[*einsum.Tensor]*storage
+	tiles  map[*einsum.Loop]tiling
+	scalar map[*einsum.Einsum]bool // reductions evaluated point by point
+	skip   map[*einsum.Einsum]bool // Einsums that define views
+}
+
+func (p *plan) size(r *einsum.Rank) int64 { return p.sizes[r.Name] }
+
+func (p *plan) eval(x einsum.Poly) int64 { return x.MustEval(p.sizes) }
+
+func newPlan(c *einsum.Cascade, sizes map[string]int64, opts Options) (*plan, error) {
+	p := &plan{c: c, sizes: sizes, store: map[*einsum.Tensor]*storage{},
+		tiles: map[*einsum.Loop]tiling{}, scalar: map[*einsum.Einsum]bool{}, skip: map[*einsum.Einsum]bool{}}
+	tracked := trackedTensors(c)
+	for i, t := range c.Tensors {
+		s := &storage{t: t, index: i, tracked: tracked[t], ring: make([]int64, len(t.Dims))}
+		for _, d := range t.Dims {
+			s.extents = append(s.extents, p.eval(d.Extent))
+		}
+		p.store[t] = s
+	}
+	for _, t := range c.Tensors {
+		s := p.store[t]
+		if t.Kind == einsum.Intermediate && !s.tracked {
+			p.planRing(s)
+		}
+	}
+	if !opts.CountAccesses {
+		for _, t := range c.Tensors {
+			p.planView(p.store[t])
+		}
+	}
+	for _, t := range c.Tensors {
+		s := p.store[t]
+		s.strides = make([]int64, len(s.extents))
+		acc := int64(1)
+		for d := len(s.extents) - 1; d >= 0; d-- {
+			s.strides[d] = acc
+			acc *= s.extents[d]
+		}
+		s.elems = acc
+		if s.elems > 1<<31 {
+			return nil, fmt.Errorf("%s: tensor %s has %d elements at this shape; the LLVM backend keeps every tensor under 2^31 elements", t.Pos, t.Name, s.elems)
+		}
+	}
+	for _, e := range c.Einsums {
+		p.scalar[e] = needsScalar(e, opts)
+	}
+	for _, l := range c.Loops {
+		if t, ok := p.planTiling(l, opts); ok {
+			p.tiles[l] = t
+		}
+	}
+	return p, nil
+}
+
+// trackedTensors finds the tensors that may be partly defined: those with a
+// filtered definition, and maps reading such a tensor. A reduction's output
+// point is defined whenever its filters admit a point, so only filters make
+// it partial.
+func trackedTensors(c *einsum.Cascade) map[*einsum.Tensor]bool {
+	tr := map[*einsum.Tensor]bool{}
+	for _, e := range c.Einsums {
+		t := e.Output.Tensor
+		if len(e.Filters) > 0 {
+			tr[t] = true
+		}
+		if len(e.Reductions) == 0 {
+			for _, r := range e.Reads() {
+				if tr[r.Tensor] {
+					tr[t] = true
+				}
+			}
+		}
+	}
+	return tr
+}
+
+// needsScalar tells whether a reduction must run point by point with
+// register accumulators instead of accumulating into its output in memory
+// (which lets the innermost loop run over an output dimension and
+// vectorise). Point by point is required when reductions nest with different
+// operators, when filters look at reduced variables, when the Einsum reads
+// its own output, and for bf16 storage, which rounds only the final value.
+func needsScalar(e *einsum.Einsum, opts Options) bool {
+	if len(e.Reductions) == 0 {
+		return false
+	}
+	if opts.Storage == StorageBF16 {
+		return true
+	}
+	for _, r := range e.Reductions[1:] {
+		if r.Op != e.Reductions[0].Op {
+			return true
+		}
+	}
+	red := map[*einsum.Rank]bool{}
+	for _, v := range e.ReducedVars() {
+		red[v] = true
+	}
+	for _, f := range e.Filters {
+		for _, v := range append(f.L.Vars(), f.R.Vars()...) {
+			if red[v] {
+				return true
+			}
+		}
+	}
+	for _, r := range e.Reads() {
+		if r.Tensor == e.Output.Tensor {
+			return true
+		}
+	}
+	return false
+}
+
+// accesses lists every access to t in the cascade with the Einsum it is in.
+func accesses(c *einsum.Cascade, t *einsum.Tensor) (acc []*einsum.Access, in []*einsum.Einsum) {
+	for _, e := range c.Einsums {
+		if e.Output.Tensor == t {
+			acc, in = append(acc, e.Output), append(in, e)
+		}
+		for _, r := range e.Reads() {
+			if r.Tensor == t {
+				acc, in = append(acc, r), append(in, e)
+			}
+		}
+	}
+	return acc, in
+}
+
+// planRing keeps only a window of the slices of a tensor defined inside an
+// iterate block, when every access inside the block is at var+c and every
+// access outside it is at a constant: seeds written before the block and
+// final values read after it. With offsets c in [lo, hi] a ring of
+// hi-lo+1 slices holds every slice from its write to its last read (the
+// write of slice j+K happens at step j+K-hi = j-lo+1, after the last read
+// of j at step j-lo).
+func (p *plan) planRing(s *storage) {
+	t := s.t
+	var loop *einsum.Loop
+	for _, e := range t.Defs {
+		if e.Loop != nil {
+			loop = e.Loop
+		}
+	}
+	if loop == nil || !fullRun(loop) {
+		return
+	}
+	dim := -1
+	for _, e := range t.Defs {
+		if e.Loop != loop {
+			continue
+		}
+		for d, x := range e.Output.Index {
+			if !x.Coef(loop.Var).IsZero() {
+				dim = d
+			}
+		}
+	}
+	if dim < 0 {
+		return
+	}
+	acc, in := accesses(p.c, t)
+	lo, hi := int64(1<<62), int64(-1<<62)
+	var before, after []int64
+	for i, a := range acc {
+		x := a.Index[dim]
+		if v, ok := x.IsVar(); ok && v == loop.Var && in[i].Loop == loop {
+			lo, hi = min(lo, 0), max(hi, 0)
+			continue
+		}
+		if len(x.Terms) == 1 && x.Terms[0].Var == loop.Var && in[i].Loop == loop {
+			if k, ok := x.Terms[0].Coef.IsConst(); ok && k == 1 {
+				c := p.eval(x.Const)
+				lo, hi = min(lo, c), max(hi, c)
+				continue
+			}
+		}
+		if len(x.Terms) == 0 && in[i].Loop == nil {
+			if indexOfEinsum(p.c, in[i]) < indexOfEinsum(p.c, loop.Body[0]) {
+				before = append(before, p.eval(x.Const))
+			} else {
+				after = append(after, p.eval(x.Const))
+			}
+			continue
+		}
+		return
+	}
+	if lo < 0 || hi < lo {
+		return
+	}
+	k := hi - lo + 1
+	last := p.size(loop.Var) - 1 + hi
+	for _, c := range before {
+		if c < 0 || c >= k {
+			return
+		}
+	}
+	for _, c := range after {
+		if c <= last-k || c > last {
+			return
+		}
+	}
+	if k < s.extents[dim] {
+		s.ring[dim] = k
+		s.extents[dim] = k
+	}
+}
+
+// fullRun reports whether an iterate block always runs for every value of
+// its variable (until v >= V), so that the last slice written is known.
+func fullRun(l *einsum.Loop) bool {
+	v, ok := l.Until.L.IsVar()
+	if !ok || v != l.Var || l.Until.Op != einsum.GE || len(l.Until.R.Terms) != 0 {
+		return false
+	}
+	return l.Until.R.Const.Equal(l.Var.Size())
+}
+
+func indexOfEinsum(c *einsum.Cascade, e *einsum.Einsum) int {
+	for i, x := range c.Einsums {
+		if x == e {
+			return i
+		}
+	}
+	return -1
+}
+
+// planView makes t share the memory of X when t's only definition is an
+// unfiltered copy t[i] = X[f(i)] at top level whose flat offsets agree at
+// every point, as a reshape does.
+func (p *plan) planView(s *storage) {
+	t := s.t
+	if t.Kind != einsum.Intermediate || len(t.Defs) != 1 || s.tracked {
+		return
+	}
+	e := t.Defs[0]
+	rd, ok := e.Expr.(*einsum.Read)
+	if !ok || e.Loop != nil || len(e.Filters) > 0 || len(e.Reductions) > 0 {
+		return
+	}
+	src := p.store[rd.Access.Tensor]
+	if src.viewOf != nil {
+		src = src.viewOf
+	}
+	if src.tracked || hasRing(src) || hasRing(s) {
+		return
+	}
+	// Both sides must cover the same number of elements, so that the view
+	// is the whole of t, and flat offsets must be the same affine function.
+	n := int64(1)
+	for _, v := range e.Vars {
+		n *= p.size(v)
+	}
+	if n != src.elemCount() || n != s.elemCount() {
+		return
+	}
+	lhs := p.flatAffine(s, e.Output.Index)
+	rhs := p.flatAffine(src, rd.Access.Index)
+	if len(lhs) != len(rhs) {
+		return
+	}
+	for k, v := range lhs {
+		if rhs[k] != v {
+			return
+		}
+	}
+	s.viewOf = src
+	p.skip[e] = true
+}
+
+func hasRing(s *storage) bool {
+	for _, k := range s.ring {
+		if k != 0 {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *storage) elemCount() int64 {
+	n := int64(1)
+	for _, x := range s.extents {
+		n *= x
+	}
+	return n
+}
+
+// flatAffine is the flat row-major offset of an access as coefficients per
+// variable (nil key: the constant), before strides are final: it uses the
+// extents, which is all planView needs.
+func (p *plan) flatAffine(s *storage, idx []einsum.Affine) map[*einsum.Rank]int64 {
+	out := map[*einsum.Rank]int64{}
+	stride := int64(1)
+	for d := len(idx) - 1; d >= 0; d-- {
+		out[nil] += stride * p.eval(idx[d].Const)
+		for _, t := range idx[d].Terms {
+			out[t.Var] += stride * p.eval(t.Coef)
+		}
+		stride *= s.extents[d]
+	}
+	for k, v := range out {
+		if v == 0 {
+			delete(out, k)
+		}
+	}
+	return out
+}
+
+// planTiling picks a rank to hoist around an iterate block: one that every
+// Einsum of the body has among its output variables, and that every access
+// inside the body to a tensor the body writes indexes as the plain
+// variable, so that distinct values of it never meet within the block. The
+// rank with the most points wins; Options.Tile can set or disable it.
+func (p *plan) planTiling(l *einsum.Loop, opts Options) (tiling, bool) {
+	if opts.NoTile {
+		return tiling{}, false
+	}
+	written := map[*einsum.Tensor]bool{}
+	for _, e := range l.Body {
+		written[e.Output.Tensor] = true
+	}
+	var best *einsum.Rank
+	for _, r := range l.Body[0].OutputVars() {
+		if r.Parent != nil || len(r.Parts) > 0 || mentions(l.Until, r) || !p.independent(l, r, written) {
+			continue
+		}
+		if best == nil || p.size(r) > p.size(best) {
+			best = r
+		}
+	}
+	if best == nil {
+		return tiling{}, false
+	}
+	size := int64(defaultTile)
+	if v, ok := opts.Tile[best.Name]; ok {
+		size = v
+	}
+	if size <= 0 || size >= p.size(best) {
+		return tiling{}, false
+	}
+	return tiling{loop: l, rank: best, size: size}, true
+}
+
+// defaultTile keeps a 64-wide slice of the hoisted rank: with E = F = 64 and
+// M0 = 64 the body's tiles (Q, QK, SLN, SLNV) are 16 KiB each in f32 and fit
+// the L1 and L2 caches together.
+const defaultTile = 64
+
+func (p *plan) independent(l *einsum.Loop, r *einsum.Rank, written map[*einsum.Tensor]bool) bool {
+	for _, e := range l.Body {
+		isOut := false
+		for _, v := range e.OutputVars() {
+			isOut = isOut || v == r
+		}
+		if !isOut {
+			return false
+		}
+		accs := append([]*einsum.Access{e.Output}, e.Reads()...)
+		for _, a := range accs {
+			if !written[a.Tensor] {
+				continue
+			}
+			plain := false
+			for d, x := range a.Index {
+				if v, ok := x.IsVar(); ok && v == r && a.Tensor.Dims[d].Rank.Root() == r {
+					plain = true
+				}
+			}
+			if !plain {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func mentions(c einsum.Cond, r *einsum.Rank) bool {
+	for _, v := range append(c.L.Vars(), c.R.Vars()...) {
+		if v == r {
+			return true
+		}
+	}
+	return false
+}

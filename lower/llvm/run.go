@@ -1,0 +1,384 @@
+package llvm
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"text/template"
+
+	"github.com/fusemax/fusemax/einsum"
+	"github.com/fusemax/fusemax/tensor"
+)
+
+// Tools are the external programs the backend runs.
+type Tools struct {
+	Opt, LLC, CC string
+	Triple       string // llc's default target triple
+}
+
+// ErrNoTools is wrapped by FindTools when LLVM 14 or gcc is missing.
+var ErrNoTools = errors.New("LLVM tools not found")
+
+// FindTools looks for opt and llc of LLVM 14 (opt-14, then opt) and gcc on
+// PATH. Its error says which Debian package to install.
+func FindTools() (Tools, error) {
+	var t Tools
+	find := func(names ...string) string {
+		for _, n := range names {
+			if p, err := exec.LookPath(n); err == nil {
+				return p
+			}
+		}
+		return ""
+	}
+	t.Opt, t.LLC, t.CC = find("opt-14", "opt"), find("llc-14", "llc"), find("gcc", "cc")
+	if t.Opt == "" || t.LLC == "" {
+		return t, fmt.Errorf("%w: the LLVM backend needs opt and llc from LLVM 14 on PATH; install the Debian package llvm-14 (apt-get install llvm-14)", ErrNoTools)
+	}
+	if t.CC == "" {
+		return t, fmt.Errorf("%w: the LLVM backend links its driver with gcc; install the Debian package gcc (apt-get install gcc)", ErrNoTools)
+	}
+	out, err := exec.Command(t.LLC, "--version").Output()
+	if err != nil {
+		return t, fmt.Errorf("%w: %s --version: %v", ErrNoTools, t.LLC, err)
+	}
+	if !bytes.Contains(out, []byte("LLVM version 14.")) {
+		return t, fmt.Errorf("%w: %s is not LLVM 14 (the generated IR uses typed pointers); install the Debian package llvm-14", ErrNoTools, t.LLC)
+	}
+	for _, line := range strings.Split(string(out), "\n") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "Default target:"); ok {
+			t.Triple = strings.TrimSpace(v)
+		}
+	}
+	return t, nil
+}
+
+// Verify runs opt -verify on the module's IR.
+func Verify(ctx context.Context, m *Module) error {
+	t, err := FindTools()
+	if err != nil {
+		return err
+	}
+	cmd := exec.CommandContext(ctx, t.Opt, "-verify", "-disable-output")
+	cmd.Stdin = strings.NewReader(m.String())
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("opt -verify rejected the IR for %s: %v\n%s", m.Cascade.Name, err, stderr.String())
+	}
+	return nil
+}
+
+// Result is what one execution produced.
+type Result struct {
+	// Tensors holds the inputs (as the kernel saw them: rounded to the
+	// compute and storage types) and the outputs, as float64.
+	Tensors map[string]*tensor.Dense
+	// Seconds is the fastest kernel call, excluding I/O and process start.
+	Seconds float64
+	// MaxRSSKiB is the driver's peak resident set size.
+	MaxRSSKiB int64
+	// Counts are element reads and writes per tensor (CountAccesses only).
+	Counts map[string]Access
+	// WorkBytes is the memory of the intermediates.
+	WorkBytes int64
+}
+
+// Access counts element reads and writes of one tensor.
+type Access struct{ Reads, Writes int64 }
+
+// Run executes c through the LLVM backend, with the same contract as the
+// reference interpreter's Run: sizes are bound (c.Bind), inputs are keyed
+// by name, and the result holds every input and output tensor.
+func Run(c *einsum.Cascade, sizes map[string]int64, inputs map[string]*tensor.Dense, opts Options) (map[string]*tensor.Dense, error) {
+	r, err := Exec(context.Background(), c, sizes, inputs, opts)
+	if err != nil {
+		return nil, err
+	}
+	return r.Tensors, nil
+}
+
+// Exec compiles c at sizes, runs it on inputs and returns the outputs with
+// timing, memory and (optionally) access counts. Build files go to a
+// temporary directory that is removed afterwards (Options.KeepDir keeps them).
+func Exec(ctx context.Context, c *einsum.Cascade, sizes map[string]int64, inputs map[string]*tensor.Dense, opts Options) (*Result, error) {
+	tools, err := FindTools()
+	if err != nil {
+		return nil, err
+	}
+	m, err := Generate(c, sizes, opts)
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{Tensors: map[string]*tensor.Dense{}, WorkBytes: m.WorkBytes}
+	for _, t := range c.Inputs {
+		in, ok := inputs[t.Name]
+		if !ok {
+			return nil, fmt.Errorf("cascade %s: no value for input %s", c.Name, t.Name)
+		}
+		want := t.Shape(sizes)
+		if !in.SameShape(&tensor.Dense{Shape: want}) {
+			return nil, fmt.Errorf("cascade %s: input %s has shape %v, want %v", c.Name, t.Name, in.Shape, want)
+		}
+		in = in.Clone()
+		if opts.DType != tensor.F64 {
+			in.RoundF32()
+		}
+		if opts.Storage == StorageBF16 {
+			for i, v := range in.Data {
+				in.Data[i] = RoundBF16(v)
+			}
+		}
+		res.Tensors[t.Name] = in
+	}
+	dir := opts.KeepDir
+	if dir == "" {
+		if dir, err = os.MkdirTemp("", "fusemax-llvm-"); err != nil {
+			return nil, err
+		}
+		defer os.RemoveAll(dir)
+	} else if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	bin, err := build(ctx, tools, m, dir)
+	if err != nil {
+		return nil, err
+	}
+	for _, t := range c.Inputs {
+		if err := writeRaw(filepath.Join(dir, sanitize(t.Name)+".bin"), res.Tensors[t.Name], opts.DType); err != nil {
+			return nil, err
+		}
+	}
+	reps := max(opts.Reps, 1)
+	cmd := exec.CommandContext(ctx, bin, dir, strconv.Itoa(reps))
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err != nil {
+		return nil, fmt.Errorf("running the compiled %s: %v\n%s", c.Name, err, stderr.String())
+	}
+	for _, t := range c.Outputs {
+		d, err := readRaw(filepath.Join(dir, sanitize(t.Name)+".bin"), t.Shape(sizes), opts.DType)
+		if err != nil {
+			return nil, err
+		}
+		res.Tensors[t.Name] = d
+	}
+	if err := readStats(filepath.Join(dir, "stats.txt"), res, c); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// build writes the IR and the driver to dir and makes an executable:
+// opt -O3, llc -O3 for the host CPU, gcc for the driver.
+func build(ctx context.Context, t Tools, m *Module, dir string) (string, error) {
+	ll := filepath.Join(dir, "kernel.ll")
+	if err := os.WriteFile(ll, []byte(m.String()), 0o644); err != nil {
+		return "", err
+	}
+	drv, err := driverSource(m)
+	if err != nil {
+		return "", err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "driver.c"), drv, 0o644); err != nil {
+		return "", err
+	}
+	target := []string{"-mcpu=native"}
+	if t.Triple != "" {
+		target = append(target, "-mtriple="+t.Triple)
+	}
+	steps := [][]string{
+		append([]string{t.Opt, "-O3", "-verify"}, append(target, ll, "-o", filepath.Join(dir, "kernel.bc"))...),
+		append([]string{t.LLC, "-O3", "-relocation-model=pic", "-filetype=obj"}, append(target, filepath.Join(dir, "kernel.bc"), "-o", filepath.Join(dir, "kernel.o"))...),
+		{t.CC, "-O2", filepath.Join(dir, "driver.c"), filepath.Join(dir, "kernel.o"), "-o", filepath.Join(dir, "kernel"), "-lm"},
+	}
+	for _, s := range steps {
+		cmd := exec.CommandContext(ctx, s[0], s[1:]...)
+		var out bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &out
+		if err := cmd.Run(); err != nil {
+			return "", fmt.Errorf("building %s: %s: %v\n%s", m.Cascade.Name, filepath.Base(s[0]), err, out.String())
+		}
+	}
+	return filepath.Join(dir, "kernel"), nil
+}
+
+func writeRaw(path string, t *tensor.Dense, dt tensor.DType) error {
+	var buf bytes.Buffer
+	for _, v := range t.Data {
+		if dt == tensor.F64 {
+			binary.Write(&buf, binary.LittleEndian, v)
+		} else {
+			binary.Write(&buf, binary.LittleEndian, float32(v))
+		}
+	}
+	return os.WriteFile(path, buf.Bytes(), 0o644)
+}
+
+func readRaw(path string, shape []int, dt tensor.DType) (*tensor.Dense, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	d := tensor.New(shape...)
+	size := 4
+	if dt == tensor.F64 {
+		size = 8
+	}
+	if len(b) != size*len(d.Data) {
+		return nil, fmt.Errorf("%s: %d bytes, want %d", path, len(b), size*len(d.Data))
+	}
+	for i := range d.Data {
+		if dt == tensor.F64 {
+			d.Data[i] = math.Float64frombits(binary.LittleEndian.Uint64(b[8*i:]))
+		} else {
+			d.Data[i] = float64(math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:])))
+		}
+	}
+	return d, nil
+}
+
+func readStats(path string, r *Result, c *einsum.Cascade) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		fs := strings.Fields(sc.Text())
+		switch {
+		case len(fs) == 2 && fs[0] == "seconds":
+			r.Seconds, _ = strconv.ParseFloat(fs[1], 64)
+		case len(fs) == 2 && fs[0] == "maxrss_kib":
+			r.MaxRSSKiB, _ = strconv.ParseInt(fs[1], 10, 64)
+		case len(fs) == 4 && fs[0] == "count":
+			i, _ := strconv.Atoi(fs[1])
+			rd, _ := strconv.ParseInt(fs[2], 10, 64)
+			wr, _ := strconv.ParseInt(fs[3], 10, 64)
+			if r.Counts == nil {
+				r.Counts = map[string]Access{}
+			}
+			if i >= 0 && i < len(c.Tensors) {
+				r.Counts[c.Tensors[i].Name] = Access{rd, wr}
+			}
+		}
+	}
+	return sc.Err()
+}
+
+// driverSource generates the C program that loads the inputs, calls the
+// kernel Reps times and writes the outputs and stats.txt.
+func driverSource(m *Module) ([]byte, error) {
+	type buf struct {
+		Name, File string
+		N          int64
+		Input      bool
+	}
+	data := struct {
+		Func, T string
+		Bufs    []buf
+		Count   bool
+		NT      int
+	}{Func: m.Func, T: "float", Count: m.Opts.CountAccesses, NT: len(m.Cascade.Tensors)}
+	if m.Opts.DType == tensor.F64 {
+		data.T = "double"
+	}
+	for i, t := range m.Params {
+		data.Bufs = append(data.Bufs, buf{Name: fmt.Sprintf("b%d", i), File: sanitize(t.Name) + ".bin",
+			N: int64(tensor.NumElems(t.Shape(m.Sizes))), Input: t.Kind == einsum.Input})
+	}
+	var out bytes.Buffer
+	err := driverTmpl.Execute(&out, data)
+	return out.Bytes(), err
+}
+
+var driverTmpl = template.Must(template.New("driver").Parse(`/* Generated by fusemax: runs {{.Func}} on raw little-endian buffers. */
+#define _POSIX_C_SOURCE 200809L
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <sys/resource.h>
+
+typedef {{.T}} T;
+extern void {{.Func}}({{range $i, $b := .Bufs}}{{if $i}}, {{end}}T *{{end}}{{if .Count}}, long long *{{end}});
+
+static const char *dir;
+
+static void die(const char *what, const char *file) {
+	fprintf(stderr, "driver: %s %s/%s\n", what, dir, file);
+	exit(1);
+}
+
+static T *alloc(size_t n) {
+	size_t bytes = (n * sizeof(T) + 63) / 64 * 64;
+	T *p = aligned_alloc(64, bytes);
+	if (!p) die("out of memory for", "buffer");
+	memset(p, 0, bytes);
+	return p;
+}
+
+static void load(T *p, size_t n, const char *file) {
+	char path[4096];
+	snprintf(path, sizeof path, "%s/%s", dir, file);
+	FILE *f = fopen(path, "rb");
+	if (!f || fread(p, sizeof(T), n, f) != n) die("cannot read", file);
+	fclose(f);
+}
+
+static void save(const T *p, size_t n, const char *file) {
+	char path[4096];
+	snprintf(path, sizeof path, "%s/%s", dir, file);
+	FILE *f = fopen(path, "wb");
+	if (!f || fwrite(p, sizeof(T), n, f) != n || fclose(f) != 0) die("cannot write", file);
+}
+
+int main(int argc, char **argv) {
+	if (argc != 3) { fprintf(stderr, "usage: %s DIR REPS\n", argv[0]); return 2; }
+	dir = argv[1];
+	int reps = atoi(argv[2]);
+{{- range .Bufs}}
+	T *{{.Name}} = alloc({{.N}});{{if .Input}} load({{.Name}}, {{.N}}, "{{.File}}");{{end}}
+{{- end}}
+{{- if .Count}}
+	static long long counts[2 * {{.NT}}];
+{{- end}}
+	double best = 1e300;
+	for (int r = 0; r < (reps < 1 ? 1 : reps); r++) {
+{{- if .Count}}
+		memset(counts, 0, sizeof counts);
+{{- end}}
+		struct timespec t0, t1;
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		{{.Func}}({{range $i, $b := .Bufs}}{{if $i}}, {{end}}{{.Name}}{{end}}{{if .Count}}, counts{{end}});
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		double s = (t1.tv_sec - t0.tv_sec) + 1e-9 * (t1.tv_nsec - t0.tv_nsec);
+		if (s < best) best = s;
+	}
+{{- range .Bufs}}{{if not .Input}}
+	save({{.Name}}, {{.N}}, "{{.File}}");
+{{- end}}{{end}}
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	char path[4096];
+	snprintf(path, sizeof path, "%s/stats.txt", dir);
+	FILE *f = fopen(path, "w");
+	if (!f) die("cannot write", "stats.txt");
+	fprintf(f, "seconds %.9f\nmaxrss_kib %ld\n", best, ru.ru_maxrss);
+{{- if .Count}}
+	for (int i = 0; i < {{.NT}}; i++) fprintf(f, "count %d %lld %lld\n", i, counts[2 * i], counts[2 * i + 1]);
+{{- end}}
+	if (fclose(f) != 0) die("cannot write", "stats.txt");
+	return 0;
+}
+`))
