@@ -18,10 +18,15 @@ test:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
-# Longer fuzzing of every parser (FUZZTIME each).
+# Longer fuzzing of every fuzz target in the module (parsers, checker,
+# analyses), FUZZTIME each. make test already runs their seed corpora.
 fuzz:
-	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./einsum/syntax
-	$(GO) test -run '^$$' -fuzz '^FuzzCheck$$' -fuzztime $(FUZZTIME) ./einsum
+	@set -e; for pkg in $$($(GO) list ./...); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+	    echo "== $$pkg $$f"; \
+	    $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg; \
+	  done; \
+	done
 
 # Regenerates golden/ from the reference interpreter. Explain every change in the commit.
 golden:
