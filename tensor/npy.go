@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"os"
 	"reflect"
 	"strings"
 
@@ -186,4 +187,31 @@ func fromFortran(src []float64, shape []int) []float64 {
 		}
 	}
 	return dst
+}
+
+// SaveNPY writes t to the named file (see WriteNPY).
+func SaveNPY(path string, t *Dense, dtype DType) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := WriteNPY(f, t, dtype); err != nil {
+		f.Close()
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return f.Close()
+}
+
+// LoadNPY reads the named .npy file (see ReadNPY).
+func LoadNPY(path string) (*Dense, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	t, err := ReadNPY(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return t, nil
 }

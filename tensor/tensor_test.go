@@ -147,3 +147,29 @@ func TestReadNPYFortranAndErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestSaveLoadAndDType(t *testing.T) {
+	path := t.TempDir() + "/x.npy"
+	x := Random(1, "X", UniformDist, 3, 2)
+	if err := SaveNPY(path, x, F64); err != nil {
+		t.Fatal(err)
+	}
+	y, err := LoadNPY(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a, _, _ := MaxAbsDiff(x, y); a != 0 {
+		t.Fatal("round trip through a file changed the data")
+	}
+	if _, err := LoadNPY(path + ".missing"); err == nil {
+		t.Fatal("missing file: no error")
+	}
+	for s, want := range map[string]DType{"f32": F32, "float32": F32, "f64": F64, "float64": F64} {
+		if d, err := ParseDType(s); err != nil || d != want || (d.String() != "f32" && d.String() != "f64") {
+			t.Errorf("ParseDType(%q) = %v, %v", s, d, err)
+		}
+	}
+	if _, err := ParseDType("f16"); err == nil {
+		t.Error("f16 accepted")
+	}
+}

@@ -171,14 +171,14 @@ type machine struct {
 	vals    []int64 // current value of each variable, by slot
 
 	// Per-vector evaluation state.
-	n       int    // vector length
-	vec     int    // slot of the vector variable, -1 for none
-	masked  bool   // valid holds meaningful data (else every element is valid)
-	none    bool   // no element is valid
-	valid   []byte // elements that are admitted by the filters and read defined data
-	fvalid  []byte // elements admitted by the filters (nil when all)
-	fbuf    []byte
-	err     error
+	n      int    // vector length
+	vec    int    // slot of the vector variable, -1 for none
+	masked bool   // valid holds meaningful data (else every element is valid)
+	none   bool   // no element is valid
+	valid  []byte // elements that are admitted by the filters and read defined data
+	fvalid []byte // elements admitted by the filters (nil when all)
+	fbuf   []byte
+	err    error
 }
 
 // tstate is a tensor during a run.

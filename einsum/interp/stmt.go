@@ -73,6 +73,18 @@ func (m *machine) compile(e *einsum.Einsum) (*stmt, error) {
 		}
 		redVars = append(redVars, sl)
 	}
+	// Each variable must be iterated by exactly one loop nest level, else
+	// the iteration would never end.
+	seen := map[int]bool{}
+	if e.Loop != nil {
+		seen[m.slot[e.Loop.Var]] = true
+	}
+	for _, v := range append(append([]int{}, outVars...), redVars...) {
+		if seen[v] {
+			return nil, fmt.Errorf("%s: variable %s is iterated twice (output, reduced or loop variable)", e.Pos, m.c.Ranks[v].Var())
+		}
+		seen[v] = true
+	}
 	seq, err := m.selfAliasing(e, out)
 	if err != nil {
 		return nil, err
