@@ -484,3 +484,62 @@ cascade softmax {
 	fmt.Printf("%.3f\n", out["Y"].Data)
 	// Output: [0.125 0.250 0.625]
 }
+
+// A causal 1-pass cascade: the filter makes whole tiles empty for early
+// queries, so LM is -inf there and the running state must carry over.
+const causal1PassSrc = `
+cascade causal_1pass {
+  ranks E, F, M, P
+  split M into M1, M0
+  input Q[e, p], K[e, m], V[f, m]
+  output AV[f, p]
+
+  BK[e, m1, m0] = K[e, m1*M0 + m0]
+  BV[f, m1, m0] = V[f, m1*M0 + m0]
+  RM[0, p] = -inf
+  RD[0, p] = 0
+  RNV[f, 0, p] = 0
+
+  iterate m1 until m1 >= M1 {
+    QK[m1, m0: m1*M0 + m0 <= p, p] = Q[e, p] * BK[e, m1, m0]
+    LM[m1, p]       = QK[m1, m0, p] :: max(m0)
+    RM[m1+1, p]     = max(RM[m1, p], LM[m1, p])
+    SLN[m1, m0, p]  = exp(QK[m1, m0, p] - RM[m1+1, p])
+    SLD[m1, p]      = SLN[m1, m0, p]
+    SLNV[f, m1, p]  = SLN[m1, m0, p] * BV[f, m1, m0]
+    PRM[m1, p]      = exp(RM[m1, p] - RM[m1+1, p])
+    SPD[m1, p]      = RD[m1, p] * PRM[m1, p]
+    RD[m1+1, p]     = SLD[m1, p] + SPD[m1, p]
+    SPNV[f, m1, p]  = RNV[f, m1, p] * PRM[m1, p]
+    RNV[f, m1+1, p] = SLNV[f, m1, p] + SPNV[f, m1, p]
+  }
+  AV[f, p] = RNV[f, M1, p] / RD[M1, p]
+}
+`
+
+func TestCausal1Pass(t *testing.T) {
+	c := parse(t, causal1PassSrc)
+	for _, sh := range []map[string]int64{
+		{"E": 4, "F": 3, "M": 8, "P": 8, "M0": 2},
+		{"E": 16, "F": 8, "M": 64, "P": 64, "M0": 16},
+		{"E": 8, "F": 4, "M": 32, "P": 20, "M0": 8},
+	} {
+		in, _ := RandomInputs(c, sh, 11)
+		want := softmaxAttention(in["Q"], in["K"], in["V"], true)
+		for _, dt := range []DType{F64, F32} {
+			out, err := Run(c, sh, in, Options{DType: dt})
+			if err != nil {
+				t.Fatal(err)
+			}
+			abs, _, _ := tensor.MaxAbsDiff(out["AV"], want)
+			tol := 1e-12
+			if dt == F32 {
+				tol = 1e-5
+			}
+			t.Logf("causal_1pass %s %s: max abs %.2e", dt, shapeString(sh), abs)
+			if !(abs <= tol) {
+				t.Errorf("%s %v: causal 1-pass AV differs by %g", dt, shapeString(sh), abs)
+			}
+		}
+	}
+}
