@@ -336,6 +336,10 @@ func (g *gen) accumulate(e *einsum.Einsum) {
 			g.store(e.Output, g.fconst(op.Identity()))
 		})
 	})
+	if w := g.vectorWidth(e); w > 0 {
+		g.accumulateVec(e, w)
+		return
+	}
 	var order []*einsum.Rank
 	if len(out) > 0 {
 		order = append(append(append(order, out[:len(out)-1]...), e.ReducedVars()...), out[len(out)-1])

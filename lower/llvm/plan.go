@@ -380,10 +380,10 @@ func (p *plan) planTiling(l *einsum.Loop, opts Options) (tiling, bool) {
 	return tiling{loop: l, rank: best, size: size}, true
 }
 
-// defaultTile keeps a 64-wide slice of the hoisted rank: with E = F = 64 and
-// M0 = 64 the body's tiles (Q, QK, SLN, SLNV) are 16 KiB each in f32 and fit
+// defaultTile keeps a 128-wide slice of the hoisted rank: with E = F = 64 and
+// M0 = 64 the body's tiles (Q, QK, SLN, SLNV) are 32 KiB each in f32 and fit
 // the L1 and L2 caches together.
-const defaultTile = 64
+const defaultTile = 128
 
 func (p *plan) independent(l *einsum.Loop, r *einsum.Rank, written map[*einsum.Tensor]bool) bool {
 	for _, e := range l.Body {

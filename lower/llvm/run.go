@@ -192,7 +192,9 @@ func build(ctx context.Context, t Tools, m *Module, dir string) (string, error) 
 	if err := os.WriteFile(filepath.Join(dir, "driver.c"), drv, 0o644); err != nil {
 		return "", err
 	}
-	target := []string{"-mcpu=native"}
+	// 512-bit vectors: LLVM prefers 256 bits on AVX-512 parts by default,
+	// which halves the width of every vectorised loop here.
+	target := []string{"-mcpu=native", "-mattr=-prefer-256-bit"}
 	if t.Triple != "" {
 		target = append(target, "-mtriple="+t.Triple)
 	}
@@ -213,15 +215,15 @@ func build(ctx context.Context, t Tools, m *Module, dir string) (string, error) 
 }
 
 func writeRaw(path string, t *tensor.Dense, dt tensor.DType) error {
-	var buf bytes.Buffer
+	var b []byte
 	for _, v := range t.Data {
 		if dt == tensor.F64 {
-			binary.Write(&buf, binary.LittleEndian, v)
+			b = binary.LittleEndian.AppendUint64(b, math.Float64bits(v))
 		} else {
-			binary.Write(&buf, binary.LittleEndian, float32(v))
+			b = binary.LittleEndian.AppendUint32(b, math.Float32bits(float32(v)))
 		}
 	}
-	return os.WriteFile(path, buf.Bytes(), 0o644)
+	return os.WriteFile(path, b, 0o644)
 }
 
 func readRaw(path string, shape []int, dt tensor.DType) (*tensor.Dense, error) {
