@@ -99,7 +99,7 @@ func Load(root string, c Case) (map[string]*tensor.Dense, error) {
 	}
 	out := map[string]*tensor.Dense{}
 	for _, n := range names {
-		t, err := tensor.ReadFile(filepath.Join(root, c.Dir(), n+".npy"))
+		t, err := tensor.LoadNPY(filepath.Join(root, c.Dir(), n+".npy"))
 		if err != nil {
 			return nil, err
 		}

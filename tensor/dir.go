@@ -39,17 +39,3 @@ func WriteDir(dir string, names []string, tensors map[string]*Dense, dtype DType
 	}
 	return nil
 }
-
-// ReadFile reads one .npy file.
-func ReadFile(path string) (*Dense, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	t, err := ReadNPY(f)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %v", path, err)
-	}
-	return t, nil
-}

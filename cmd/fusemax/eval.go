@@ -113,7 +113,7 @@ func evalInputs(c *einsum.Cascade, sizes map[string]int64, seed uint64, files []
 			return nil, usagef("--input %s is given twice", name)
 		}
 		given[name] = true
-		t, err := tensor.ReadFile(path)
+		t, err := tensor.LoadNPY(path)
 		if err != nil {
 			return nil, err
 		}
