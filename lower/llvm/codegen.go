@@ -131,12 +131,12 @@ type gen struct {
 	ft   *types.FloatType
 	intr map[string]*ir.Func
 
-	vars   map[*einsum.Rank]value.Value         // i64 value of each variable in scope
-	bounds map[*einsum.Rank][2]value.Value      // [lo, hi) of a hoisted rank inside its tile
-	base   map[*einsum.Tensor]value.Value       // element pointer of each tensor
-	mask   map[*einsum.Tensor]value.Value       // i8 pointer of each tracked tensor
-	counts value.Value                          // i64* when counting
-	allocs []*ir.InstAlloca                     // accumulators, hoisted to the entry block
+	vars   map[*einsum.Rank]value.Value    // i64 value of each variable in scope
+	bounds map[*einsum.Rank][2]value.Value // [lo, hi) of a hoisted rank inside its tile
+	base   map[*einsum.Tensor]value.Value  // element pointer of each tensor
+	mask   map[*einsum.Tensor]value.Value  // i8 pointer of each tracked tensor
+	counts value.Value                     // i64* when counting
+	allocs []*ir.InstAlloca                // accumulators, hoisted to the entry block
 	expF   *ir.Func
 	bf16F  *ir.Func
 	_      struct{}

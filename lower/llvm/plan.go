@@ -93,14 +93,14 @@ func newPlan(c *einsum.Cascade, sizes map[string]int64, opts Options) (*plan, er
 }
 
 // trackedTensors finds the tensors that may be partly defined: those with a
-// filtered definition, and maps reading such a tensor. A reduction's output
-// point is defined whenever its filters admit a point, so only filters make
-// it partial.
+// filtered definition or defined in an iterate block that may stop early,
+// and maps reading such a tensor. A reduction's output point is defined
+// whenever its filters admit a point, so only filters make it partial.
 func trackedTensors(c *einsum.Cascade) map[*einsum.Tensor]bool {
 	tr := map[*einsum.Tensor]bool{}
 	for _, e := range c.Einsums {
 		t := e.Output.Tensor
-		if len(e.Filters) > 0 {
+		if len(e.Filters) > 0 || e.Loop != nil && !fullRun(e.Loop) {
 			tr[t] = true
 		}
 		if len(e.Reductions) == 0 {
