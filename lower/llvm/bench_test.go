@@ -45,7 +45,7 @@ func BenchmarkLLVM1Pass(b *testing.B) {
 			}
 			reps := 5
 			if m > 4096 {
-				reps = 1
+				reps = 2
 			}
 			var r *Result
 			for b.Loop() {

@@ -85,7 +85,7 @@ type Result struct {
 	Tensors map[string]*tensor.Dense
 	// Seconds is the fastest kernel call, excluding I/O and process start.
 	Seconds float64
-	// MaxRSSKiB is the driver's peak resident set size.
+	// MaxRSSKiB is the driver's peak resident set size (VmHWM).
 	MaxRSSKiB int64
 	// Counts are element reads and writes per tensor (CountAccesses only).
 	Counts map[string]Access
@@ -370,13 +370,26 @@ int main(int argc, char **argv) {
 {{- range .Bufs}}{{if not .Input}}
 	save({{.Name}}, {{.N}}, "{{.File}}");
 {{- end}}{{end}}
-	struct rusage ru;
-	getrusage(RUSAGE_SELF, &ru);
+	/* VmHWM is this program's own peak: getrusage's ru_maxrss survives exec
+	   on Linux and so would report the parent's resident set. */
+	long hwm = -1;
+	FILE *st = fopen("/proc/self/status", "r");
+	if (st) {
+		char line[256];
+		while (fgets(line, sizeof line, st))
+			if (sscanf(line, "VmHWM: %ld", &hwm) == 1) break;
+		fclose(st);
+	}
+	if (hwm < 0) {
+		struct rusage ru;
+		getrusage(RUSAGE_SELF, &ru);
+		hwm = ru.ru_maxrss;
+	}
 	char path[4096];
 	snprintf(path, sizeof path, "%s/stats.txt", dir);
 	FILE *f = fopen(path, "w");
 	if (!f) die("cannot write", "stats.txt");
-	fprintf(f, "seconds %.9f\nmaxrss_kib %ld\n", best, ru.ru_maxrss);
+	fprintf(f, "seconds %.9f\nmaxrss_kib %ld\n", best, hwm);
 {{- if .Count}}
 	for (int i = 0; i < {{.NT}}; i++) fprintf(f, "count %d %lld %lld\n", i, counts[2 * i], counts[2 * i + 1]);
 {{- end}}
