@@ -138,42 +138,75 @@ func (d *Doc) Set(arg string) error {
 	if err != nil {
 		return err
 	}
+	v := &yaml.Node{Kind: yaml.ScalarNode, Value: value}
+	// A list value, as in onchip=[Q, K], is parsed as YAML.
+	if strings.HasPrefix(value, "[") || strings.HasPrefix(value, "{") {
+		var n yaml.Node
+		if err := yaml.Unmarshal([]byte(value), &n); err != nil || len(n.Content) == 0 {
+			return fmt.Errorf("--set %s: %q is not a YAML list or mapping", arg, value)
+		}
+		v = n.Content[0]
+	}
+	if err := d.Replace(path, v); err != nil {
+		return fmt.Errorf("--set %s: %v", arg, err)
+	}
+	var mark func(n *yaml.Node)
+	mark = func(n *yaml.Node) {
+		d.set[n] = arg
+		for _, c := range n.Content {
+			mark(c)
+		}
+	}
+	mark(v)
+	return nil
+}
+
+// Replace puts node v at path, replacing what was there. Every component
+// but the last must exist.
+func (d *Doc) Replace(path []string, v *yaml.Node) error {
 	n := d.Root
 	for i, key := range path {
 		last := i == len(path)-1
+		where := strings.Join(path[:i], ".")
+		if where == "" {
+			where = "the top level"
+		}
 		switch n.Kind {
 		case yaml.MappingNode:
-			var v *yaml.Node
+			found := -1
 			for j := 0; j+1 < len(n.Content); j += 2 {
 				if n.Content[j].Value == key {
-					v = n.Content[j+1]
+					found = j + 1
 				}
 			}
-			if v == nil {
-				if !last {
-					return fmt.Errorf("--set %s: %s has no key %q", arg, strings.Join(path[:i], ".")+"(top)", key)
-				}
+			switch {
+			case found >= 0 && last:
+				n.Content[found] = v
+				return nil
+			case found >= 0:
+				n = n.Content[found]
+			case last:
 				k := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: key}
-				v = &yaml.Node{Kind: yaml.ScalarNode}
-				d.set[k] = arg
+				d.set[k] = strings.Join(path, ".")
 				n.Content = append(n.Content, k, v)
+				return nil
+			default:
+				return fmt.Errorf("%s has no key %q", where, key)
 			}
-			n = v
 		case yaml.SequenceNode:
 			idx, err := strconv.Atoi(key)
 			if err != nil || idx < 0 || idx >= len(n.Content) {
-				return fmt.Errorf("--set %s: %q is not an index of the list at %s (0..%d)", arg, key, strings.Join(path[:i], "."), len(n.Content)-1)
+				return fmt.Errorf("%q is not an index of the list at %s (0..%d)", key, where, len(n.Content)-1)
+			}
+			if last {
+				n.Content[idx] = v
+				return nil
 			}
 			n = n.Content[idx]
 		default:
-			return fmt.Errorf("--set %s: %s is a value, not a mapping", arg, strings.Join(path[:i], "."))
+			return fmt.Errorf("%s is a value, not a mapping", where)
 		}
 	}
-	if n.Kind != yaml.ScalarNode {
-		return fmt.Errorf("--set %s: %s is a mapping or list; set one of its values", arg, strings.Join(path, "."))
-	}
-	n.Value, n.Tag, n.Style = value, "", 0
-	d.set[n] = arg
 	return nil
 }
 

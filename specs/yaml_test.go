@@ -50,7 +50,7 @@ func TestSet(t *testing.T) {
 			t.Errorf("%s: %v", s, err)
 		}
 	}
-	for _, s := range []string{"a.c.9=1", "z.y=1", "a=1", "=1", "a.b=", "a..b=1"} {
+	for _, s := range []string{"a.c.9=1", "z.y=1", "a.b.c=1", "=1", "a.b=", "a..b=1"} {
 		if err := d.Set(s); err == nil {
 			t.Errorf("%s: no error", s)
 		}

@@ -1,0 +1,575 @@
+package lower
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+
+	"github.com/fusemax/fusemax/arch"
+	"github.com/fusemax/fusemax/einsum"
+	"github.com/fusemax/fusemax/sim"
+)
+
+// Options tunes the lowering.
+type Options struct {
+	// PipelineLatency charges every tile operation on a 2D array the
+	// fill and drain of its systolic wavefront (rows+cols-2 cycles), which
+	// the paper's ideal-throughput model leaves out: dependents wait for it,
+	// the array does not.
+	PipelineLatency bool
+}
+
+// Plan is a lowered design point: the schedule and what the lowering
+// decided on the way.
+type Plan struct {
+	Schedule *sim.Schedule
+	Sizes    map[string]int64 // every size used: shape, machine-fixed and derived
+	Derived  map[string]int64 // values computed from capacities (P1)
+	Groups   int64            // iterations of the outer DRAM loop
+	Variant  string           // the mapping variant applied, if any
+	Einsums  []EinsumPlan
+	// L3Need is the global-buffer state the mapping keeps, per on-chip level.
+	Need map[string]float64
+}
+
+// EinsumPlan summarises how one Einsum was lowered.
+type EinsumPlan struct {
+	Name      string
+	Unit      string
+	Ops       map[string]int64 // primitive operations per point
+	Instances int64            // tile operations
+	Cycles    float64          // per tile operation
+	PEFrac    float64
+	Spatial   string
+}
+
+// access is one tensor reference of an Einsum (a read or the output).
+type access struct {
+	acc     *einsum.Access
+	tensor  *einsum.Tensor // after resolving views to their source
+	name    string         // the tensor's own name (BK, not K)
+	output  bool
+	rel     map[string]bool
+	keepers []int
+	dram    bool
+	l3      bool
+	spill   bool // on-chip copy whose accesses overflow to DRAM by Mapping.Spill
+	cnt     counts
+	foot    float64 // words held at L3 (0 when not kept there)
+}
+
+type eplan struct {
+	e        *einsum.Einsum
+	m        *EinsumMap
+	unit     int
+	array    *arch.Array
+	nest     *nest
+	acc      []*access
+	prims    map[string]int64
+	abstract map[string]int64
+	nInst    int64
+	inLoop   bool
+	stage    int
+	spatial  []string
+	op       *sim.Op
+}
+
+type lowering struct {
+	c       *einsum.Cascade
+	a       *arch.Spec
+	m       *Mapping
+	shape   map[string]int64
+	sizes   map[string]int64
+	derived map[string]int64
+	tile    map[string]int64 // rank → extent per group
+	groups  []nloop          // the outer DRAM loops shared by every Einsum
+	alias   map[string]*einsum.Tensor
+	ops     []*eplan
+	opOf    map[*einsum.Einsum]*eplan
+	offchip map[string]bool
+	onchip  map[string]bool
+	word    float64
+}
+
+// Lower maps cascade c onto machine a under mapping m for one workload
+// shape (rank sizes; sizes the cascade does not name, such as B and H,
+// count independent instances when the mapping lists them).
+func Lower(c *einsum.Cascade, a *arch.Spec, m *Mapping, shape map[string]int64, opt Options) (*Plan, error) {
+	lw := &lowering{c: c, a: a, m: m, shape: shape, derived: map[string]int64{}, word: a.WordBytes}
+	if len(a.Memories) < 2 {
+		return nil, fmt.Errorf("%s: the mapping needs an off-chip level and a global buffer", a.File)
+	}
+	if err := lw.bindSizes(); err != nil {
+		return nil, err
+	}
+	if err := lw.classify(); err != nil {
+		return nil, err
+	}
+	// Derived values: the largest divisor whose state fits.
+	for _, d := range m.Derive {
+		v, err := lw.eval(d.DivisorOf, "derive."+d.Name+".divisor_of")
+		if err != nil {
+			return nil, err
+		}
+		n, err := asCount(v, d.DivisorOf)
+		if err != nil {
+			return nil, fmt.Errorf("%s: derive.%s.divisor_of: %v", m.File, d.Name, err)
+		}
+		lv := a.Memory(d.Fits)
+		if lv == nil || lv.CapacityBytes == 0 {
+			return nil, fmt.Errorf("%s: derive.%s.fits names %q, which is not an on-chip level of %s", m.File, d.Name, d.Fits, a.Name)
+		}
+		best, bestNeed := int64(0), 0.0
+		var smallest float64
+		for _, cand := range divisors(n) {
+			lw.derived[d.Name] = cand
+			if err := lw.build(); err != nil {
+				return nil, err
+			}
+			need := lw.need()
+			if cand == 1 {
+				smallest = need
+			}
+			if need <= lv.CapacityBytes {
+				best, bestNeed = cand, need
+			}
+		}
+		_ = bestNeed
+		if best == 0 {
+			return nil, fmt.Errorf("%s: no %s fits: even %s=1 keeps %.0f bytes in %s, which holds %.0f", m.File, d.Name, d.Name, smallest, d.Fits, lv.CapacityBytes)
+		}
+		lw.derived[d.Name] = best
+	}
+	if err := lw.build(); err != nil {
+		return nil, err
+	}
+	for _, lv := range a.Memories[1:] {
+		if need := lw.need(); lv == a.Memories[1] && m.Spill == 0 && need > lv.CapacityBytes && len(m.Derive) > 0 {
+			return nil, fmt.Errorf("%s: the mapping keeps %.0f bytes in %s, which holds %.0f", m.File, need, lv.Name, lv.CapacityBytes)
+		}
+	}
+	return lw.schedule(opt)
+}
+
+func divisors(n int64) []int64 {
+	var out []int64
+	for d := int64(1); d*d <= n; d++ {
+		if n%d == 0 {
+			out = append(out, d)
+			if d*d != n {
+				out = append(out, n/d)
+			}
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
+	return out
+}
+
+// lookup resolves a name in a size expression.
+func (lw *lowering) lookup(name string) (float64, bool) {
+	if v, ok := lw.derived[name]; ok {
+		return float64(v), true
+	}
+	if v, ok := lw.sizes[name]; ok {
+		return float64(v), true
+	}
+	if v, ok := lw.shape[name]; ok {
+		return float64(v), true
+	}
+	if i := strings.Index(name, "."); i > 0 {
+		obj, field := name[:i], name[i+1:]
+		if ar := lw.a.Array(obj); ar != nil {
+			switch {
+			case field == "rows" && len(ar.Dims) == 2:
+				return float64(ar.Dims[0]), true
+			case field == "cols" && len(ar.Dims) == 2:
+				return float64(ar.Dims[1]), true
+			case field == "length" && len(ar.Dims) == 1:
+				return float64(ar.Dims[0]), true
+			case field == "pes":
+				return float64(ar.PEs()), true
+			}
+		}
+		if mem := lw.a.Memory(obj); mem != nil {
+			switch field {
+			case "capacity":
+				return mem.CapacityBytes, true
+			case "width":
+				return mem.WidthBytes, true
+			}
+		}
+	}
+	return 0, false
+}
+
+func (lw *lowering) eval(src, where string) (float64, error) {
+	v, err := evalSize(src, lw.lookup)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %s: %v", lw.m.File, where, err)
+	}
+	return v, nil
+}
+
+func (lw *lowering) bindSizes() error {
+	shape := map[string]int64{}
+	for k, v := range lw.shape {
+		shape[k] = v
+	}
+	lw.sizes = shape
+	for _, k := range sortedKeys(lw.m.Sizes) {
+		if _, ok := shape[k]; ok {
+			continue // the user's shape wins over the machine's default
+		}
+		v, err := lw.eval(lw.m.Sizes[k], "sizes."+k)
+		if err != nil {
+			return err
+		}
+		n, err := asCount(v, lw.m.Sizes[k])
+		if err != nil {
+			return fmt.Errorf("%s: sizes.%s: %v", lw.m.File, k, err)
+		}
+		shape[k] = n
+	}
+	sizes, _, err := lw.c.Bind(shape)
+	if err != nil {
+		return err
+	}
+	for k, v := range sizes {
+		lw.sizes[k] = v
+	}
+	for _, r := range lw.m.Instances {
+		if lw.c.Rank(r) != nil {
+			return fmt.Errorf("%s: instances: %s is a rank of cascade %s, not an independent copy", lw.m.File, r, lw.c.Name)
+		}
+	}
+	return nil
+}
+
+// classify finds the Einsums that do work: a seed (no reads) initialises
+// state, and a plain copy (BK = K[...]) is a view of its source, not an
+// operation.
+func (lw *lowering) classify() error {
+	lw.alias = map[string]*einsum.Tensor{}
+	lw.opOf = map[*einsum.Einsum]*eplan{}
+	named := map[string]bool{}
+	for _, e := range lw.c.Einsums {
+		reads := e.Reads()
+		if len(reads) == 0 {
+			continue
+		}
+		if r, ok := e.Expr.(*einsum.Read); ok && len(e.Reductions) == 0 {
+			src := r.Access.Tensor
+			if s, ok := lw.alias[src.Name]; ok {
+				src = s
+			}
+			lw.alias[e.Name()] = src
+			continue
+		}
+		em, ok := lw.m.Einsums[e.Name()]
+		if !ok {
+			return fmt.Errorf("%s: mapping %s binds no unit for Einsum %s (%s); add e.g. `%s: %s` under einsums",
+				lw.m.File, lw.m.Name, e.Name(), e.Pos, e.Name(), lw.a.Arrays[0].Name)
+		}
+		named[e.Name()] = true
+		p := &eplan{e: e, m: em, inLoop: e.Loop != nil, stage: lw.m.Stages[e.Name()]}
+		lw.ops = append(lw.ops, p)
+		lw.opOf[e] = p
+	}
+	for _, k := range sortedKeys(lw.m.Einsums) {
+		if !named[k] {
+			return fmt.Errorf("%s: einsums.%s: cascade %s has no Einsum %s that does work", lw.m.Pos(k), k, lw.c.Name, k)
+		}
+	}
+	for _, k := range sortedKeys(lw.m.Stages) {
+		if !named[k] {
+			return fmt.Errorf("%s: stages.%s: cascade %s has no Einsum %s that does work", lw.m.File, k, lw.c.Name, k)
+		}
+	}
+	lw.offchip, lw.onchip = map[string]bool{}, map[string]bool{}
+	if lw.m.Offchip == nil {
+		for _, t := range append(append([]*einsum.Tensor{}, lw.c.Inputs...), lw.c.Outputs...) {
+			lw.offchip[t.Name] = true
+		}
+	}
+	for _, list := range []struct {
+		names []string
+		into  map[string]bool
+		what  string
+	}{{lw.m.Offchip, lw.offchip, "offchip"}, {lw.m.Onchip, lw.onchip, "onchip"}} {
+		for _, n := range list.names {
+			if lw.c.Tensor(n) == nil {
+				return fmt.Errorf("%s: %s: cascade %s has no tensor %s", lw.m.File, list.what, lw.c.Name, n)
+			}
+			list.into[n] = true
+		}
+	}
+	for _, p := range lw.ops {
+		for _, list := range [][]string{p.m.Keep, p.m.Staged, p.m.Registers} {
+			for _, n := range list {
+				if lw.c.Tensor(n) == nil {
+					return fmt.Errorf("%s: einsums.%s: cascade %s has no tensor %s", lw.m.Pos(p.e.Name()), p.e.Name(), lw.c.Name, n)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// build computes every Einsum's nest and access counts for the current
+// derived values.
+func (lw *lowering) build() error {
+	m := lw.m
+	lw.tile = map[string]int64{}
+	lw.groups = nil
+	for _, r := range m.Instances {
+		n := int64(1)
+		if v, ok := lw.shape[r]; ok {
+			n = v
+		}
+		lw.groups = append(lw.groups, nloop{rank: r, bound: n})
+	}
+	for _, r := range sortedKeys(m.Tile) {
+		size, ok := lw.sizes[r]
+		if !ok || lw.c.Rank(r) == nil {
+			return fmt.Errorf("%s: tile.%s: cascade %s has no rank %s", m.File, r, lw.c.Name, r)
+		}
+		v, err := lw.eval(m.Tile[r], "tile."+r)
+		if err != nil {
+			return err
+		}
+		t, err := asCount(v, m.Tile[r])
+		if err != nil {
+			return fmt.Errorf("%s: tile.%s: %v", m.File, r, err)
+		}
+		if size%t != 0 {
+			return fmt.Errorf("%s: tile.%s: a group of %d does not divide %s=%d", m.File, r, t, r, size)
+		}
+		lw.tile[r] = t
+		lw.groups = append(lw.groups, nloop{rank: r, bound: size / t})
+	}
+	for _, p := range lw.ops {
+		if err := lw.buildEinsum(p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (lw *lowering) extent(r string) int64 {
+	if t, ok := lw.tile[r]; ok {
+		return t
+	}
+	return lw.sizes[r]
+}
+
+func (lw *lowering) buildEinsum(p *eplan) error {
+	e, m := p.e, lw.m
+	ar := lw.a.Array(p.m.Unit)
+	if ar == nil {
+		var names []string
+		for _, a := range lw.a.Arrays {
+			names = append(names, a.Name)
+		}
+		return fmt.Errorf("%s: %s is bound to unit %q, which %s does not have (it has %s)", m.Pos(e.Name()), e.Name(), p.m.Unit, lw.a.Name, strings.Join(names, ", "))
+	}
+	p.array = ar
+	for i, a := range lw.a.Arrays {
+		if a == ar {
+			p.unit = i
+		}
+	}
+	// What one point of the Einsum computes, and what that costs on the PE.
+	p.abstract = pointOps(e)
+	p.prims = map[string]int64{}
+	for _, op := range sortedKeys(p.abstract) {
+		ex, ok := ar.PE.Expand(op)
+		if !ok {
+			return fmt.Errorf("%s: %s needs %s, which a PE of %s can neither run nor build from its operations (%s)",
+				m.Pos(e.Name()), e.Name(), op, ar.Name, strings.Join(ar.PE.Capabilities(), ", "))
+		}
+		for k, v := range ex {
+			p.prims[k] += v * p.abstract[op]
+		}
+	}
+	// The nest below DRAM.
+	nst := p.m.Nest
+	if len(nst.Spatial) == 0 && len(nst.L3) == 0 && len(nst.DRAM) == 0 {
+		if ord, ok := m.Orders[m.Stationarity][e.Name()]; ok && len(ord) == 3 {
+			nst = Nest{Spatial: []string{ord[1], ord[2]}, L3: []string{ord[2], ord[1], ord[0]}}
+		} else {
+			nst = m.Units[p.m.Unit]
+		}
+	}
+	vars := map[string]bool{}
+	for _, r := range e.Vars {
+		vars[r.Name] = true
+	}
+	dims := ar.Dims
+	if len(dims) == 2 {
+		dims = []int64{ar.Dims[1], ar.Dims[0]} // spatial lists columns first
+	}
+	if len(nst.Spatial) > len(dims) {
+		return fmt.Errorf("%s: %s: %d spatial ranks for the %d dimensions of %s", m.Pos(e.Name()), e.Name(), len(nst.Spatial), len(dims), ar.Name)
+	}
+	n := &nest{levels: 3}
+	for _, g := range lw.groups {
+		n.loops = append(n.loops, nloop{rank: g.rank, bound: g.bound, level: 0})
+	}
+	if e.Loop != nil {
+		n.loops = append(n.loops, nloop{rank: e.Loop.Var.Name, bound: lw.sizes[e.Loop.Var.Name], level: 0})
+	}
+	spat := map[string]int64{}
+	var spatial []nloop
+	p.spatial = nil
+	for i, r := range nst.Spatial {
+		if !vars[r] {
+			continue
+		}
+		b := min(dims[i], lw.extent(r))
+		spat[r] = b
+		spatial = append(spatial, nloop{rank: r, bound: b, level: 1, spatial: true})
+		p.spatial = append(p.spatial, fmt.Sprintf("%s=%d", r, b))
+	}
+	placed := map[string]bool{}
+	add := func(r string, level int) {
+		if placed[r] || !vars[r] {
+			return
+		}
+		placed[r] = true
+		sp := spat[r]
+		if sp == 0 {
+			sp = 1
+		}
+		b := (lw.extent(r) + sp - 1) / sp
+		n.loops = append(n.loops, nloop{rank: r, bound: b, level: level, inner: level == 0})
+	}
+	addL3 := func(r string) { add(r, 1) }
+	for _, r := range nst.DRAM {
+		add(r, 0)
+	}
+	for _, r := range nst.L3 {
+		addL3(r)
+	}
+	for _, r := range e.Vars {
+		addL3(r.Name)
+	}
+	n.loops = append(n.loops, spatial...)
+	p.nest = n
+	p.nInst = 1
+	for _, l := range n.loops {
+		if l.level == 0 && !l.inner {
+			p.nInst *= l.bound
+		}
+	}
+	// Accesses: where each is kept, and Timeloop's counts.
+	p.acc = nil
+	addAcc := func(a *einsum.Access, out bool) {
+		t := a.Tensor
+		src := t
+		if s, ok := lw.alias[t.Name]; ok {
+			src = s
+		}
+		x := &access{acc: a, tensor: src, name: t.Name, output: out, rel: map[string]bool{}}
+		for _, r := range lw.m.Instances {
+			x.rel[r] = true
+		}
+		for _, ix := range a.Index {
+			for _, v := range ix.Vars() {
+				x.rel[v.Name] = true
+				for q := v.Parent; q != nil; q = q.Parent {
+					x.rel[q.Name] = true
+				}
+			}
+		}
+		inRegs := contains(p.m.Registers, t.Name) || contains(p.m.Registers, src.Name)
+		staged := contains(p.m.Staged, t.Name) || contains(p.m.Staged, src.Name)
+		off := lw.offchip[t.Name] || lw.offchip[src.Name]
+		on := lw.onchip[t.Name] || lw.onchip[src.Name]
+		keep := contains(p.m.Keep, t.Name) || contains(p.m.Keep, src.Name)
+		if !inRegs {
+			x.dram = off && !staged
+			x.l3 = on || staged || keep
+			x.spill = on || staged
+		}
+		if x.dram {
+			x.keepers = append(x.keepers, 0)
+		}
+		if x.l3 {
+			x.keepers = append(x.keepers, 1)
+		}
+		x.keepers = append(x.keepers, 2)
+		rel := func(r string) bool { return x.rel[r] }
+		x.cnt = n.count(x.keepers, rel, out)
+		if x.l3 {
+			x.foot = n.tile(1, rel)
+		}
+		p.acc = append(p.acc, x)
+	}
+	for _, a := range e.Reads() {
+		addAcc(a, false)
+	}
+	addAcc(e.Output, true)
+	return nil
+}
+
+// need is the global-buffer state of the mapping in bytes: every tensor
+// kept there, at its largest tile.
+func (lw *lowering) need() float64 {
+	foot := map[string]float64{}
+	for _, p := range lw.ops {
+		for _, x := range p.acc {
+			foot[x.name] = math.Max(foot[x.name], x.foot)
+		}
+	}
+	var sum float64
+	for _, k := range sortedKeys(foot) {
+		sum += foot[k]
+	}
+	return sum * lw.word
+}
+
+// pointOps is what one point of the iteration space computes, before the
+// PE builds it: one operation per operator node, the reduction's combine,
+// and a multiply feeding a sum fused into a mac.
+func pointOps(e *einsum.Einsum) map[string]int64 {
+	ops := map[string]int64{}
+	einsum.Walk(e.Expr, func(x einsum.Expr) {
+		switch x := x.(type) {
+		case *einsum.Binary:
+			ops[[...]string{"add", "sub", "mul", "div", "max", "min"}[x.Op]]++
+		case *einsum.Unary:
+			ops[[...]string{"sub", "exp", "log", "sqrt", "abs", "max", "sigmoid"}[x.Op]]++
+		}
+	})
+	if len(e.Reductions) > 0 {
+		switch e.Reductions[len(e.Reductions)-1].Op {
+		case einsum.Sum:
+			if b, ok := e.Expr.(*einsum.Binary); ok && b.Op == einsum.Mul {
+				ops["mul"]--
+				ops["mac"]++
+			} else {
+				ops["add"]++
+			}
+		case einsum.Max:
+			ops["max"]++
+		case einsum.Min:
+			ops["min"]++
+		}
+	}
+	for k, v := range ops {
+		if v == 0 {
+			delete(ops, k)
+		}
+	}
+	return ops
+}

@@ -1,0 +1,272 @@
+package lower
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/fusemax/fusemax/specs"
+)
+
+// Mapping is a mapping/binding spec: how a cascade's Einsums are bound to
+// units, tiled and scheduled.
+type Mapping struct {
+	File      string
+	Name      string
+	Kernel    string   // the kernel it was written for (informational)
+	Instances []string // ranks the cascade does not name, run as independent copies
+	Sizes     map[string]string
+	Tile      map[string]string // rank → expression for the extent one group covers
+	Derive    []Derived
+	Offchip   []string // nil: the cascade's inputs and outputs
+	Onchip    []string
+	Spill     float64
+	Buffers   int
+	Prefetch  int
+	Writeback int
+	Stages    map[string]int
+	// Stationarity picks an entry of Orders; an Einsum with an order gets
+	// the stationary nest of MODEL.md §6.1.
+	Stationarity string
+	Orders       map[string]map[string][]string
+	Units        map[string]Nest
+	Einsums      map[string]*EinsumMap
+	Variant      string // which variant was applied, for the report
+
+	doc *specs.Doc
+}
+
+// Derived is a mapping value the lowering computes: the largest divisor of
+// DivisorOf whose global-buffer state fits the level Fits.
+type Derived struct {
+	Name      string
+	DivisorOf string
+	Fits      string
+}
+
+// Nest gives an Einsum's loops inside one group: DRAM-level temporal loops
+// (a group's rows taken one at a time), spatial ranks (columns, then rows
+// of a 2D array) and the global-buffer temporal loops, outer first.
+type Nest struct {
+	DRAM    []string
+	Spatial []string
+	L3      []string
+}
+
+// EinsumMap binds one Einsum.
+type EinsumMap struct {
+	Unit      string
+	Nest      Nest
+	Keep      []string // tensors this Einsum passes through the global buffer even when they live off chip
+	Staged    []string // off-chip tensors this Einsum reads from an on-chip copy an earlier pass made
+	Registers []string // tensors it takes straight from the producer's registers
+	node      *yaml.Node
+}
+
+// Pos is where an Einsum's binding is written, for messages.
+func (m *Mapping) Pos(einsum string) string {
+	if e, ok := m.Einsums[einsum]; ok && e.node != nil {
+		return fmt.Sprintf("%s:%d:%d", m.File, e.node.Line, e.node.Column)
+	}
+	return m.File
+}
+
+// LoadMapping reads a mapping spec by path or built-in name. The variant
+// whose `when` sizes are nearest to shape is applied first, then the --set
+// overrides.
+func LoadMapping(ref string, shape map[string]int64, sets []string) (*Mapping, error) {
+	file, src, err := specs.Read("mapping", ref)
+	if err != nil {
+		return nil, err
+	}
+	return ParseMapping(file, src, shape, sets)
+}
+
+// ParseMapping is LoadMapping for text already read.
+func ParseMapping(file string, src []byte, shape map[string]int64, sets []string) (*Mapping, error) {
+	d, err := specs.Parse(file, src)
+	if err != nil {
+		return nil, err
+	}
+	variant, err := applyVariant(d, shape)
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range sets {
+		if err := d.Set(s); err != nil {
+			return nil, err
+		}
+	}
+	m, err := decodeMapping(d)
+	if err != nil {
+		return nil, err
+	}
+	m.Variant = variant
+	return m, nil
+}
+
+// applyVariant picks the variant nearest to shape (sum of |log2| distances
+// over its `when` sizes; the first on a tie) and applies its `set` entries.
+func applyVariant(d *specs.Doc, shape map[string]int64) (string, error) {
+	var list *yaml.Node
+	for i := 0; i+1 < len(d.Root.Content); i += 2 {
+		if d.Root.Content[i].Value == "variants" {
+			list = d.Root.Content[i+1]
+			d.Root.Content = append(d.Root.Content[:i:i], d.Root.Content[i+2:]...)
+			break
+		}
+	}
+	if list == nil {
+		return "", nil
+	}
+	var errs specs.Errors
+	if list.Kind != yaml.SequenceNode {
+		return "", d.Errorf(list, "variants must be a list")
+	}
+	best, bestDist, exact := -1, math.Inf(1), false
+	var bestDesc string
+	for i, v := range list.Content {
+		o := d.Obj(v, fmt.Sprintf("variants[%d]", i), &errs)
+		w := o.Sub("when", true)
+		o.Sub("set", true)
+		o.Done()
+		dist := 0.0
+		var desc []string
+		for _, k := range w.Keys() {
+			want := w.Num(k, specs.Count, true, 1)
+			got, ok := shape[k]
+			if !ok {
+				dist = math.Inf(1)
+				continue
+			}
+			desc = append(desc, fmt.Sprintf("%s=%g", k, want))
+			dist += math.Abs(math.Log2(float64(got)) - math.Log2(want))
+		}
+		if dist < bestDist {
+			best, bestDist, exact, bestDesc = i, dist, dist == 0, strings.Join(desc, ",")
+		}
+	}
+	if err := errs.Err(); err != nil {
+		return "", err
+	}
+	if best < 0 {
+		return "", d.Errorf(list, "no variant applies: the shape lacks the sizes the variants are keyed by")
+	}
+	o := d.Obj(list.Content[best], "variant", &errs)
+	set := o.Get("set")
+	if set.Kind != yaml.MappingNode {
+		return "", d.Errorf(set, "variants[%d].set must be a mapping of spec paths to values", best)
+	}
+	for i := 0; i+1 < len(set.Content); i += 2 {
+		if err := d.Replace(strings.Split(set.Content[i].Value, "."), set.Content[i+1]); err != nil {
+			return "", d.Errorf(set.Content[i], "%v", err)
+		}
+	}
+	if exact {
+		return bestDesc, nil
+	}
+	return bestDesc + " (nearest)", nil
+}
+
+func decodeMapping(d *specs.Doc) (*Mapping, error) {
+	var errs specs.Errors
+	o := d.Obj(d.Root, "mapping", &errs)
+	m := &Mapping{File: d.File, doc: d, Sizes: map[string]string{}, Tile: map[string]string{},
+		Stages: map[string]int{}, Orders: map[string]map[string][]string{}, Units: map[string]Nest{}, Einsums: map[string]*EinsumMap{}}
+	m.Name = o.Str("name", true)
+	m.Kernel = o.Str("kernel", false)
+	m.Instances = o.StrList("instances")
+	readMap := func(key string, into map[string]string) {
+		s := o.Sub(key, false)
+		for _, k := range s.Keys() {
+			into[k] = s.Str(k, true)
+		}
+		s.Done()
+	}
+	readMap("sizes", m.Sizes)
+	readMap("tile", m.Tile)
+	der := o.Sub("derive", false)
+	for _, k := range der.Keys() {
+		x := der.Sub(k, true)
+		m.Derive = append(m.Derive, Derived{Name: k, DivisorOf: x.Str("divisor_of", true), Fits: x.Str("fits", true)})
+		x.Done()
+	}
+	der.Done()
+	if o.Get("offchip") != nil {
+		m.Offchip = o.StrList("offchip")
+		if m.Offchip == nil {
+			m.Offchip = []string{}
+		}
+	}
+	m.Onchip = o.StrList("onchip")
+	m.Spill = o.Num("spill", specs.Count, false, 0)
+	if m.Spill >= 1 {
+		o.Failf(o.Get("spill"), "mapping.spill is a fraction of accesses and must be below 1")
+	}
+	m.Buffers = int(o.Int("buffers", false, 1))
+	if o.Get("buffers") == nil {
+		m.Buffers = 2
+	}
+	m.Prefetch = int(o.Int("prefetch", false, 0))
+	m.Writeback = int(o.Int("writeback", false, 0))
+	st := o.Sub("stages", false)
+	for _, k := range st.Keys() {
+		m.Stages[k] = int(st.Int(k, true, 0))
+	}
+	st.Done()
+	m.Stationarity = o.Str("stationarity", false)
+	ord := o.Sub("orders", false)
+	for _, k := range ord.Keys() {
+		x := ord.Sub(k, true)
+		m.Orders[k] = map[string][]string{}
+		for _, e := range x.Keys() {
+			m.Orders[k][e] = x.StrList(e)
+		}
+		x.Done()
+	}
+	ord.Done()
+	if m.Stationarity != "" {
+		if _, ok := m.Orders[m.Stationarity]; !ok {
+			o.Failf(o.Get("stationarity"), "mapping.stationarity %q is not one of the orders (%s)", m.Stationarity, strings.Join(sortedKeys(m.Orders), ", "))
+		}
+	}
+	un := o.Sub("units", false)
+	for _, k := range un.Keys() {
+		x := un.Sub(k, true)
+		m.Units[k] = Nest{DRAM: x.StrList("dram"), Spatial: x.StrList("spatial"), L3: x.StrList("l3")}
+		x.Done()
+	}
+	un.Done()
+	es := o.Sub("einsums", true)
+	for _, k := range es.Keys() {
+		n := es.Get(k)
+		em := &EinsumMap{node: es.KeyNode(k)}
+		if n != nil && n.Kind == yaml.ScalarNode {
+			em.Unit = n.Value
+		} else {
+			x := es.Sub(k, true)
+			em.Unit = x.Str("unit", true)
+			em.Nest = Nest{DRAM: x.StrList("dram"), Spatial: x.StrList("spatial"), L3: x.StrList("l3")}
+			em.Keep = x.StrList("keep")
+			em.Staged = x.StrList("staged")
+			em.Registers = x.StrList("registers")
+			x.Done()
+		}
+		m.Einsums[k] = em
+	}
+	es.Done()
+	o.Done()
+	return m, errs.Err()
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	k := make([]string, 0, len(m))
+	for x := range m {
+		k = append(k, x)
+	}
+	sort.Strings(k)
+	return k
+}

@@ -1,0 +1,128 @@
+package lower
+
+// The access-counting rules of Timeloop for perfectly factorised mappings
+// (MODEL.md §4). A nest is a list of loops, outermost first, each at a
+// storage level; spatial loops at level L fan out to the level below L.
+
+type nloop struct {
+	rank    string // the cascade rank (or instance rank) the loop walks
+	bound   int64
+	level   int
+	spatial bool
+	inner   bool // a DRAM-level loop inside one tile operation
+}
+
+type nest struct {
+	loops  []nloop
+	levels int
+}
+
+// counts is one dataspace's accesses at each level, totalled over the
+// level's instances (PerInst keeps one instance's share, which is what the
+// artifact charges for register files).
+type counts struct {
+	Reads, Updates, Fills []float64
+	PerInst               []struct{ Reads, Updates, Fills float64 }
+}
+
+func (n *nest) computes() float64 {
+	p := 1.0
+	for _, l := range n.loops {
+		p *= float64(l.bound)
+	}
+	return p
+}
+
+// instances is the product of spatial bounds above level lv.
+func (n *nest) instances(lv int) float64 {
+	p := 1.0
+	for _, l := range n.loops {
+		if l.spatial && l.level < lv {
+			p *= float64(l.bound)
+		}
+	}
+	return p
+}
+
+// nch is how many times the tile at level c changes: the temporal loops
+// above c, without the innermost run of loops irrelevant to the dataspace
+// (they reuse the tile). Loops of bound 1 do not exist.
+func (n *nest) nch(c int, rel func(string) bool) float64 {
+	var ls []nloop
+	for _, l := range n.loops {
+		if !l.spatial && l.level < c && l.bound > 1 {
+			ls = append(ls, l)
+		}
+	}
+	for len(ls) > 0 && !rel(ls[len(ls)-1].rank) {
+		ls = ls[:len(ls)-1]
+	}
+	p := 1.0
+	for _, l := range ls {
+		p *= float64(l.bound)
+	}
+	return p
+}
+
+// tile is the dataspace's extent held at level c: every relevant loop at c
+// or below.
+func (n *nest) tile(c int, rel func(string) bool) float64 {
+	p := 1.0
+	for _, l := range n.loops {
+		if l.level >= c && rel(l.rank) {
+			p *= float64(l.bound)
+		}
+	}
+	return p
+}
+
+// relsp is the product of relevant spatial bounds from level l down to c.
+func (n *nest) relsp(l, c int, rel func(string) bool) float64 {
+	p := 1.0
+	for _, x := range n.loops {
+		if x.spatial && x.level >= l && x.level < c && rel(x.rank) {
+			p *= float64(x.bound)
+		}
+	}
+	return p
+}
+
+// count applies the rules to one dataspace kept at the given levels
+// (outermost first).
+func (n *nest) count(keepers []int, rel func(string) bool, output bool) counts {
+	k := counts{Reads: make([]float64, n.levels), Updates: make([]float64, n.levels), Fills: make([]float64, n.levels),
+		PerInst: make([]struct{ Reads, Updates, Fills float64 }, n.levels)}
+	size := 1.0
+	for _, l := range n.loops {
+		if rel(l.rank) {
+			size *= float64(l.bound)
+		}
+	}
+	for i, L := range keepers {
+		inst := n.instances(L)
+		var acc float64
+		if i == len(keepers)-1 {
+			acc = n.computes() / inst
+		} else {
+			C := keepers[i+1]
+			acc = n.nch(C, rel) * n.tile(C, rel) * n.relsp(L, C, rel)
+		}
+		part := size / n.relsp(0, L, rel)
+		var fills float64
+		if i > 0 {
+			fills = n.nch(L, rel) * n.tile(L, rel)
+			if output {
+				fills -= part
+			}
+		}
+		var reads, updates float64
+		if output {
+			updates, reads = acc, acc-part
+		} else {
+			reads = acc
+		}
+		k.PerInst[L].Reads, k.PerInst[L].Updates, k.PerInst[L].Fills = reads, updates, fills
+		k.Reads[L], k.Updates[L], k.Fills[L] = reads*inst, updates*inst, fills*inst
+	}
+	return k
+}

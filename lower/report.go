@@ -1,0 +1,54 @@
+package lower
+
+import (
+	"github.com/fusemax/fusemax/arch"
+	"github.com/fusemax/fusemax/einsum"
+	"github.com/fusemax/fusemax/sim"
+)
+
+// Report is a simulated design point, as the CLI prints it.
+type Report struct {
+	Kernel          string             `json:"kernel"`
+	Arch            string             `json:"arch"`
+	Mapping         string             `json:"mapping"`
+	Variant         string             `json:"mapping_variant,omitempty"`
+	Shape           map[string]int64   `json:"shape"`
+	LatencyS        float64            `json:"latency_s"`
+	Cycles          float64            `json:"cycles"`
+	TrafficBytes    float64            `json:"traffic_bytes"`
+	EnergyPJ        float64            `json:"energy_pj"`
+	Utilization     map[string]float64 `json:"utilization"`
+	EinsumActivity  map[string]float64 `json:"einsum_activity"`
+	BufferPeakBytes map[string]float64 `json:"buffer_peak_bytes"`
+	BufferNeedBytes map[string]float64 `json:"buffer_need_bytes"`
+	AreaUM2         float64            `json:"area_um2"`
+	AreaParts       map[string]float64 `json:"area_parts_um2"`
+	Derived         map[string]int64   `json:"derived"`
+	EnergyByAction  map[string]float64 `json:"energy_by_action_pj"`
+	Einsums         []EinsumPlan       `json:"einsums"`
+	Groups          int64              `json:"groups"`
+	SimulatedOps    int64              `json:"simulated_ops"`
+	SkippedIters    int64              `json:"fast_forwarded_iterations"`
+}
+
+// Simulate lowers and runs one design point.
+func Simulate(c *einsum.Cascade, a *arch.Spec, m *Mapping, shape map[string]int64, opt Options, so sim.Options) (*Report, error) {
+	plan, err := Lower(c, a, m, shape, opt)
+	if err != nil {
+		return nil, err
+	}
+	r, err := sim.Run(plan.Schedule, so)
+	if err != nil {
+		return nil, err
+	}
+	rep := &Report{Kernel: c.Name, Arch: a.Name, Mapping: m.Name, Variant: plan.Variant, Shape: map[string]int64{},
+		LatencyS: r.Seconds, Cycles: r.Cycles, TrafficBytes: r.TrafficBytes, EnergyPJ: r.EnergyPJ,
+		Utilization: r.Utilization, EinsumActivity: r.Activity, BufferPeakBytes: r.BufferPeak, BufferNeedBytes: plan.Need,
+		Derived: plan.Derived, EnergyByAction: r.EnergyByAction, Einsums: plan.Einsums, Groups: plan.Groups,
+		SimulatedOps: r.Issued, SkippedIters: r.Skipped}
+	for k, v := range plan.Sizes {
+		rep.Shape[k] = v
+	}
+	rep.AreaUM2, rep.AreaParts = a.Area()
+	return rep, nil
+}
