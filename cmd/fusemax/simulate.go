@@ -1,0 +1,244 @@
+package main
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/fusemax/fusemax/arch"
+	"github.com/fusemax/fusemax/lower"
+	"github.com/fusemax/fusemax/sim"
+	"github.com/fusemax/fusemax/specs"
+	"github.com/fusemax/fusemax/workload"
+	"github.com/spf13/cobra"
+)
+
+func init() {
+	var config, archRef, mappingRef, cascade, shapeArg, model, seq, out string
+	var sets []string
+	var pipeline, full bool
+	cmd := &cobra.Command{
+		Use:   "simulate [KERNEL|FILE] (--config NAME | --arch SPEC --mapping SPEC) (--workload MODEL --seq LEN | --shape ...)",
+		Short: "Simulate a cascade on an architecture under a mapping: latency, traffic, energy, utilization",
+		Long: `simulate lowers a cascade onto an architecture spec under a mapping/binding
+spec and runs the resulting schedule on the cycle-level simulator.
+
+A configuration (--config) names a (kernel, arch, mapping) triple; the shipped
+ones are ` + strings.Join(specs.Names("configs"), ", ") + `.
+Specs are built-in names (arch: ` + strings.Join(specs.Names("arch"), ", ") + `;
+mapping: ` + strings.Join(specs.Names("mapping"), ", ") + `) or YAML files.
+
+--set overrides any spec value: arch.PATH=VALUE or mapping.PATH=VALUE, e.g.
+--set arch.arrays.2d.rows=128 --set arch.memory.L3.capacity=32MiB.
+
+The workload is a built-in model at a sequence length (BERT, TrXL, T5, XLM;
+M = P = LEN) or any shape; sizes the cascade does not name (B, H) count
+independent instances.`,
+		Example: `  fusemax simulate --config fusemax-micro24/binding --workload BERT --seq 64K
+  fusemax simulate attention_1pass --arch fusemax-cloud --mapping fusemax-binding --shape B=1,H=32,E=128,F=128,M=8192,P=8192 -o json
+  fusemax simulate --config fusemax-micro24/flat --workload XLM --seq 16K --set arch.memory.L3.capacity=64MiB`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if out != "table" && out != "json" && out != "csv" {
+				return usagef("-o must be table, json or csv, not %q", out)
+			}
+			kernel := ""
+			if len(args) == 1 {
+				kernel = args[0]
+			}
+			if config != "" {
+				k, a, m, err := loadConfig(config)
+				if err != nil {
+					return err
+				}
+				if kernel == "" {
+					kernel = k
+				}
+				if archRef == "" {
+					archRef = a
+				}
+				if mappingRef == "" {
+					mappingRef = m
+				}
+			}
+			if kernel == "" || archRef == "" || mappingRef == "" {
+				return usagef("name a kernel, --arch and --mapping, or a --config (one of %s)", strings.Join(specs.Names("configs"), ", "))
+			}
+			shape, err := simShape(shapeArg, model, seq)
+			if err != nil {
+				return err
+			}
+			var archSets, mapSets []string
+			for _, s := range sets {
+				switch {
+				case strings.HasPrefix(s, "arch."):
+					archSets = append(archSets, strings.TrimPrefix(s, "arch."))
+				case strings.HasPrefix(s, "mapping."):
+					mapSets = append(mapSets, strings.TrimPrefix(s, "mapping."))
+				default:
+					return usagef("--set %s: say which spec, arch.PATH=VALUE or mapping.PATH=VALUE", s)
+				}
+			}
+			c, err := loadCascade(kernel, cascade)
+			if err != nil {
+				return err
+			}
+			a, err := arch.Load(archRef, archSets)
+			if err != nil {
+				return err
+			}
+			m, err := lower.LoadMapping(mappingRef, shape, mapSets)
+			if err != nil {
+				return err
+			}
+			rep, err := lower.Simulate(c, a, m, shape, lower.Options{PipelineLatency: pipeline}, sim.Options{NoFastForward: full})
+			if err != nil {
+				return err
+			}
+			w := cmd.OutOrStdout()
+			switch out {
+			case "json":
+				enc := json.NewEncoder(w)
+				enc.SetIndent("", "  ")
+				return enc.Encode(rep)
+			case "csv":
+				return writeReportCSV(w, rep)
+			}
+			writeReportTable(w, rep)
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&config, "config", "", "a (kernel, arch, mapping) configuration: built-in name or YAML file")
+	f.StringVar(&archRef, "arch", "", "architecture spec: built-in name or YAML file")
+	f.StringVar(&mappingRef, "mapping", "", "mapping/binding spec: built-in name or YAML file")
+	f.StringVar(&cascade, "cascade", "", "the cascade to use when the file holds several")
+	f.StringVar(&model, "workload", "", "built-in workload: BERT, TrXL, T5 or XLM")
+	f.StringVar(&seq, "seq", "", "sequence length for --workload (M = P), e.g. 4096, 64K, 1M")
+	f.StringVar(&shapeArg, "shape", "", "rank sizes instead of --workload, e.g. B=1,H=32,E=128,F=128,M=8192,P=8192")
+	f.StringArrayVar(&sets, "set", nil, "override a spec value: arch.PATH=VALUE or mapping.PATH=VALUE (repeatable)")
+	f.BoolVar(&pipeline, "pipeline-latency", false, "charge 2D tile operations their systolic fill and drain")
+	f.BoolVar(&full, "no-fast-forward", false, "simulate every loop iteration (slow; for checking the fast-forward)")
+	f.StringVarP(&out, "output", "o", "table", "output format: table, json or csv")
+	rootCmd.AddCommand(cmd)
+}
+
+// loadConfig reads a configuration spec: the kernel, arch and mapping it names.
+func loadConfig(ref string) (kernel, archRef, mappingRef string, err error) {
+	file, src, err := specs.Read("configs", ref)
+	if err != nil {
+		return "", "", "", err
+	}
+	d, err := specs.Parse(file, src)
+	if err != nil {
+		return "", "", "", err
+	}
+	var errs specs.Errors
+	o := d.Obj(d.Root, "config", &errs)
+	kernel, archRef, mappingRef = o.Str("kernel", true), o.Str("arch", true), o.Str("mapping", true)
+	o.Done()
+	return kernel, archRef, mappingRef, errs.Err()
+}
+
+func simShape(shape, model, seq string) (map[string]int64, error) {
+	switch {
+	case shape != "" && (model != "" || seq != ""):
+		return nil, usagef("give either --shape or --workload with --seq, not both")
+	case shape != "":
+		s, err := workload.ParseShape(shape)
+		if err != nil {
+			return nil, usagef("--shape: %v", err)
+		}
+		return s, nil
+	case model == "" || seq == "":
+		return nil, usagef("give the workload: --workload MODEL --seq LEN, or --shape NAME=SIZE,...")
+	}
+	m, err := workload.Lookup(model)
+	if err != nil {
+		return nil, usagef("--workload: %v", err)
+	}
+	n, err := workload.ParseLength(seq)
+	if err != nil {
+		return nil, usagef("--seq: %v", err)
+	}
+	return m.Shape(n), nil
+}
+
+func writeReportTable(w io.Writer, r *lower.Report) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "kernel\t%s\n", r.Kernel)
+	fmt.Fprintf(tw, "arch\t%s\n", r.Arch)
+	mp := r.Mapping
+	if r.Variant != "" {
+		mp += " (variant " + r.Variant + ")"
+	}
+	fmt.Fprintf(tw, "mapping\t%s\n", mp)
+	fmt.Fprintf(tw, "shape\t%s\n", strings.ReplaceAll(workload.FormatShape(r.Shape), ",", " "))
+	var der []string
+	for _, k := range sortedNames(r.Derived) {
+		der = append(der, fmt.Sprintf("%s=%d", k, r.Derived[k]))
+	}
+	der = append(der, fmt.Sprintf("groups=%d", r.Groups))
+	fmt.Fprintf(tw, "derived\t%s\n", strings.Join(der, " "))
+	fmt.Fprintf(tw, "latency\t%.6g s (%.6g cycles)\n", r.LatencyS, r.Cycles)
+	fmt.Fprintf(tw, "traffic\t%.6g B\n", r.TrafficBytes)
+	fmt.Fprintf(tw, "energy\t%.6g pJ (%.4g J)\n", r.EnergyPJ, r.EnergyPJ*1e-12)
+	fmt.Fprintf(tw, "area\t%.6g mm2\n", r.AreaUM2*1e-6)
+	var util []string
+	for _, k := range sortedNames(r.Utilization) {
+		util = append(util, fmt.Sprintf("%s %.4f", k, r.Utilization[k]))
+	}
+	fmt.Fprintf(tw, "utilization\t%s\n", strings.Join(util, "  "))
+	for _, k := range sortedNames(r.BufferPeakBytes) {
+		fmt.Fprintf(tw, "buffer %s\tpeak %.4g MiB, state %.4g MiB\n", k, r.BufferPeakBytes[k]/(1<<20), r.BufferNeedBytes[k]/(1<<20))
+	}
+	tw.Flush()
+	fmt.Fprintln(w)
+	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "einsum\tunit\tactivity\tops\tcycles/op\tPE share\tspatial\t")
+	for _, e := range r.Einsums {
+		fmt.Fprintf(tw, "%s\t%s\t%.4f\t%d\t%.6g\t%.3f\t%s\t\n", e.Name, e.Unit, r.EinsumActivity[e.Name], e.Instances, e.Cycles, e.PEFrac, e.Spatial)
+	}
+	tw.Flush()
+}
+
+func writeReportCSV(w io.Writer, r *lower.Report) error {
+	cw := csv.NewWriter(w)
+	head := []string{"kernel", "arch", "mapping", "shape", "latency_s", "cycles", "traffic_bytes", "energy_pj", "area_um2"}
+	row := []string{r.Kernel, r.Arch, r.Mapping, workload.FormatShape(r.Shape), g(r.LatencyS), g(r.Cycles), g(r.TrafficBytes), g(r.EnergyPJ), g(r.AreaUM2)}
+	for _, k := range sortedNames(r.Utilization) {
+		head, row = append(head, "util_"+k), append(row, g(r.Utilization[k]))
+	}
+	for _, e := range r.Einsums {
+		head, row = append(head, e.Name), append(row, g(r.EinsumActivity[e.Name]))
+	}
+	for _, k := range sortedNames(r.BufferPeakBytes) {
+		head, row = append(head, "peak_"+k+"_bytes"), append(row, g(r.BufferPeakBytes[k]))
+	}
+	for _, k := range sortedNames(r.Derived) {
+		head, row = append(head, k), append(row, fmt.Sprint(r.Derived[k]))
+	}
+	if err := cw.Write(head); err != nil {
+		return err
+	}
+	if err := cw.Write(row); err != nil {
+		return err
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+func g(v float64) string { return fmt.Sprintf("%.10g", v) }
+
+func sortedNames[V any](m map[string]V) []string {
+	k := make([]string, 0, len(m))
+	for x := range m {
+		k = append(k, x)
+	}
+	sort.Strings(k)
+	return k
+}
