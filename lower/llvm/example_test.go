@@ -4,30 +4,22 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/fusemax/fusemax/einsum"
+	"github.com/fusemax/fusemax/kernels"
 	"github.com/fusemax/fusemax/lower/llvm"
 	"github.com/fusemax/fusemax/tensor"
 )
 
 // Generate lowers a cascade at one shape; the function takes the inputs,
-// then the outputs. Exec (or Run) would compile and run it.
+// then the outputs. Exec (or Run) would compile and run it. The 1-pass
+// cascade's intermediates stay at 6 MiB whatever M is.
 func ExampleGenerate() {
-	prog, err := einsum.Parse("softmax.einsum", []byte(`
-cascade softmax {
-  ranks M
-  input X[m]
-  output Y[m]
-  G = X[m] :: max(m)
-  S[m] = exp(X[m] - G)
-  D = S[m]
-  Y[m] = S[m] / D
-}`))
+	prog, err := kernels.Load("attention_1pass")
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	c := prog.Cascade("softmax")
-	sizes, _, err := c.Bind(map[string]int64{"M": 1024})
+	c := prog.Cascades[0]
+	sizes, _, err := c.Bind(map[string]int64{"E": 64, "F": 64, "M": 4096, "M0": 64, "P": 4096})
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -44,6 +36,6 @@ cascade softmax {
 	}
 	fmt.Println(m.WorkBytes, "bytes of intermediates")
 	// Output:
-	// define void @fusemax_softmax(float* noalias readonly %X, float* noalias %Y) {
-	// 4104 bytes of intermediates
+	// define void @fusemax_attention_1pass(float* noalias readonly %Q, float* noalias readonly %K, float* noalias readonly %V, float* noalias %AV) {
+	// 6422528 bytes of intermediates
 }
