@@ -47,8 +47,8 @@ func (s Storage) String() string {
 
 // Options control code generation and execution.
 type Options struct {
-	// DType is the compute type: tensor.F32 (the default, the zero value is
-	// F64 so callers set it) or tensor.F64.
+	// DType is the compute type, tensor.F32 or tensor.F64. The zero value
+	// is F64, as in the interpreter's Options; the CLI defaults to f32.
 	DType   tensor.DType
 	Storage Storage
 	// CountAccesses instruments the code to count element reads and writes
@@ -139,7 +139,6 @@ type gen struct {
 	allocs []*ir.InstAlloca                // accumulators, hoisted to the entry block
 	expF   *ir.Func
 	bf16F  *ir.Func
-	_      struct{}
 }
 
 func i64(v int64) *constant.Int { return constant.NewInt(types.I64, v) }
@@ -218,7 +217,6 @@ func (g *gen) build(mod *Module) int64 {
 			}
 		}
 	}
-	body := g.b
 	g.einsums(c.Einsums)
 	g.b.NewRet(nil)
 	// Allocas go first in the entry block so that mem2reg promotes them.
@@ -227,7 +225,6 @@ func (g *gen) build(mod *Module) int64 {
 		insts = append(insts, a)
 	}
 	entry.Insts = append(insts, entry.Insts...)
-	_ = body
 	return work
 }
 

@@ -58,7 +58,7 @@ func (g *gen) vectorWidth(e *einsum.Einsum) int64 {
 	}
 	trip := g.p.size(v)
 	for _, t := range g.p.tiles {
-		if t.rank == v && g.inLoop(e, t.loop) {
+		if t.rank == v && e.Loop == t.loop {
 			if trip%t.size != 0 {
 				return 0
 			}
@@ -74,8 +74,6 @@ func (g *gen) vectorWidth(e *einsum.Einsum) int64 {
 }
 
 const elemAlign = 4
-
-func (g *gen) inLoop(e *einsum.Einsum, l *einsum.Loop) bool { return e.Loop == l }
 
 // flatCoef is how far an access moves in its storage when v grows by one;
 // -1 when v indexes a ring dimension, whose wrap-around is not linear.
