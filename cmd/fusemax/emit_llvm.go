@@ -98,7 +98,10 @@ the same code.`,
 				_, err := fmt.Fprint(cmd.OutOrStdout(), m.String())
 				return err
 			}
-			return writeFileAtomic(out, []byte(m.String()))
+			if err := writeFileAtomic(out, []byte(m.String())); err != nil {
+				return fmt.Errorf("-o %s: %w", out, err)
+			}
+			return nil
 		},
 	}
 	f := cmd.Flags()
