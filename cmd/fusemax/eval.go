@@ -2,11 +2,14 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"sort"
 	"strings"
+	"text/tabwriter"
 
 	"github.com/fusemax/fusemax/einsum"
 	"github.com/fusemax/fusemax/einsum/interp"
+	"github.com/fusemax/fusemax/lower/llvm"
 	"github.com/fusemax/fusemax/tensor"
 	"github.com/spf13/cobra"
 )
@@ -15,6 +18,7 @@ func init() {
 	var cascade, shape, dtype, out, backend string
 	var seed uint64
 	var inputFiles []string
+	var lf llvmFlags
 	cmd := &cobra.Command{
 		Use:   "eval FILE|KERNEL --shape ... [--seed N | --input Q=q.npy ...] [--dtype f32|f64] --out DIR",
 		Short: "Run a cascade on concrete tensors and write its inputs and outputs as .npy",
@@ -26,9 +30,16 @@ index list, row-major.
 Inputs not given with --input are drawn from a seeded generator (uniform in
 [-1, 1)); the same seed gives the same tensors on every machine, and each
 tensor's stream depends only on the seed and its name. Files are written only
-once the whole evaluation has succeeded.`,
+once the whole evaluation has succeeded.
+
+With --backend llvm the cascade is compiled instead (fusemax emit-llvm, then
+opt -O3, llc -O3 and gcc; LLVM 14 must be installed) and run on the CPU; it
+writes the same files. --storage bf16 rounds stored tensors to bfloat16 while
+accumulating in the compute type, and --count-accesses prints the element
+reads and writes of every tensor.`,
 		Example: `  fusemax eval attention_1pass --shape E=64,F=64,M=1024,P=1024,M0=256 --seed 1 --out /tmp/av
-  fusemax eval my.einsum --shape M=8,P=8,E=4 --input Q=q.npy --input K=k.npy --dtype f32 --out out`,
+  fusemax eval my.einsum --shape M=8,P=8,E=4 --input Q=q.npy --input K=k.npy --dtype f32 --out out
+  fusemax eval attention_1pass --shape E=64,F=64,M=4096,M0=64,P=4096 --backend llvm --dtype f32 --out /tmp/av`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if out == "" {
@@ -38,8 +49,16 @@ once the whole evaluation has succeeded.`,
 			if err != nil {
 				return usagef("--dtype: %v", err)
 			}
-			if backend != "interp" {
-				return usagef("--backend must be interp (the LLVM backend is not built in yet), not %q", backend)
+			if backend != "interp" && backend != "llvm" {
+				return usagef("--backend must be interp or llvm, not %q", backend)
+			}
+			if backend == "interp" && (lf.storage != "native" || lf.count || lf.tile != "" || lf.noTile) {
+				return usagef("--storage, --count-accesses, --tile and --no-tile need --backend llvm")
+			}
+			lf.dtype = dtype
+			llvmOpts, err := lf.options()
+			if err != nil {
+				return err
 			}
 			c, err := loadCascade(args[0], cascade)
 			if err != nil {
@@ -53,8 +72,15 @@ once the whole evaluation has succeeded.`,
 			if err != nil {
 				return err
 			}
-			all, err := interp.Run(c, sizes, inputs, interp.Options{DType: dt})
-			if err != nil {
+			var all map[string]*tensor.Dense
+			var counts *llvm.Result
+			if backend == "llvm" {
+				counts, err = llvm.Exec(cmd.Context(), c, sizes, inputs, llvmOpts)
+				if err != nil {
+					return err
+				}
+				all = counts.Tensors
+			} else if all, err = interp.Run(c, sizes, inputs, interp.Options{DType: dt}); err != nil {
 				return err
 			}
 			var names []string
@@ -67,7 +93,10 @@ once the whole evaluation has succeeded.`,
 			if err := tensor.WriteDir(out, names, all, dt); err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "wrote %s to %s (%s, %s)\n", strings.Join(names, ", "), out, dt, einsum.FormatShape(sizes))
+			fmt.Fprintf(cmd.OutOrStdout(), "wrote %s to %s (%s, %s, %s)\n", strings.Join(names, ", "), out, dt, backend, einsum.FormatShape(sizes))
+			if lf.count {
+				writeCounts(cmd.OutOrStdout(), c, counts)
+			}
 			return nil
 		},
 	}
@@ -77,9 +106,24 @@ once the whole evaluation has succeeded.`,
 	f.Uint64Var(&seed, "seed", 1, "seed of the generated inputs")
 	f.StringArrayVar(&inputFiles, "input", nil, "NAME=FILE.npy: read input NAME from a file (repeatable)")
 	f.StringVar(&dtype, "dtype", "f64", "arithmetic and output precision: f64 or f32")
-	f.StringVar(&backend, "backend", "interp", "interp (the reference interpreter)")
+	f.StringVar(&backend, "backend", "interp", "interp (the reference interpreter) or llvm (compiled, run on the CPU)")
+	f.StringVar(&lf.storage, "storage", "native", "llvm: stored-tensor rounding, native or bf16")
+	f.BoolVar(&lf.count, "count-accesses", false, "llvm: count and print element reads and writes per tensor")
+	f.StringVar(&lf.tile, "tile", "", "llvm: tile of the rank hoisted around an iterate block, e.g. P=128")
+	f.BoolVar(&lf.noTile, "no-tile", false, "llvm: hoist no rank around iterate blocks")
 	f.StringVar(&out, "out", "", "directory to write NAME.npy files into")
 	rootCmd.AddCommand(cmd)
+}
+
+func writeCounts(w io.Writer, c *einsum.Cascade, r *llvm.Result) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "TENSOR\tREADS\tWRITES")
+	for _, t := range c.Tensors {
+		if a, ok := r.Counts[t.Name]; ok {
+			fmt.Fprintf(tw, "%s\t%d\t%d\n", t.Name, a.Reads, a.Writes)
+		}
+	}
+	tw.Flush()
 }
 
 // evalInputs draws seeded inputs and replaces those given as files, checking

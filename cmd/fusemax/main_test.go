@@ -7,6 +7,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/fusemax/fusemax/lower/llvm"
+	"github.com/fusemax/fusemax/tensor"
 )
 
 var binary string
@@ -155,5 +158,59 @@ func TestAnalyzeDefault(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("analyze output lacks %q:\n%s", want, out)
 		}
+	}
+}
+
+func needLLVM(t *testing.T) {
+	t.Helper()
+	if _, err := llvm.FindTools(); err != nil {
+		t.Skipf("LLVM backend tests need LLVM 14 and gcc: %v", err)
+	}
+}
+
+// The compiled cascade writes the same files as the interpreter, within
+// float32 rounding.
+func TestEvalBackendLLVM(t *testing.T) {
+	needLLVM(t)
+	shape := "E=8,F=6,M=64,M0=16,P=12"
+	ref, comp := filepath.Join(t.TempDir(), "ref"), filepath.Join(t.TempDir(), "llvm")
+	if _, e, code := run(t, "eval", "attention_1pass", "--shape", shape, "--out", ref); code != 0 {
+		t.Fatal(e)
+	}
+	out, e, code := run(t, "eval", "attention_1pass", "--shape", shape, "--backend", "llvm", "--dtype", "f32", "--count-accesses", "--out", comp)
+	if code != 0 {
+		t.Fatal(e)
+	}
+	if !strings.Contains(out, "TENSOR  READS  WRITES") || !strings.Contains(out, "AV      0      72") {
+		t.Errorf("access counts:\n%s", out)
+	}
+	a, err := tensor.LoadNPY(filepath.Join(ref, "AV.npy"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := tensor.LoadNPY(filepath.Join(comp, "AV.npy"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if abs, _, err := tensor.MaxAbsDiff(a, b); err != nil || abs > 1e-5 {
+		t.Errorf("llvm vs interpreter: max |Δ| = %g (%v)", abs, err)
+	}
+	if _, e, code := run(t, "eval", "attention_1pass", "--shape", shape, "--storage", "bf16", "--out", comp); code != 2 || !strings.Contains(e, "need --backend llvm") {
+		t.Errorf("--storage without --backend llvm: exit %d, %s", code, e)
+	}
+}
+
+func TestEmitLLVMAndNumerics(t *testing.T) {
+	needLLVM(t)
+	ll := filepath.Join(t.TempDir(), "a.ll")
+	if _, e, code := run(t, "emit-llvm", "attention_1pass", "--shape", "E=4,F=4,M=16,M0=4,P=8", "-o", ll); code != 0 {
+		t.Fatal(e)
+	}
+	if b, _ := os.ReadFile(ll); !bytes.Contains(b, []byte("define void @fusemax_attention_1pass(")) {
+		t.Errorf("emit-llvm wrote no function:\n%.400s", b)
+	}
+	out, e, code := run(t, "numerics", "attention_1pass", "attention_3pass", "--shape", "E=8,F=8,M=64,M0=16,P=16")
+	if code != 0 || !strings.Contains(out, "attention_1pass") || !strings.Contains(out, "bf16") {
+		t.Errorf("numerics: exit %d\n%s\n%s", code, out, e)
 	}
 }
