@@ -120,25 +120,38 @@ func Lower(c *einsum.Cascade, a *arch.Spec, m *Mapping, shape map[string]int64, 
 		if lv == nil || lv.CapacityBytes == 0 {
 			return nil, fmt.Errorf("%s: derive.%s.fits names %q, which is not an on-chip level of %s", m.File, d.Name, d.Fits, a.Name)
 		}
-		best, bestNeed := int64(0), 0.0
-		var smallest float64
-		for _, cand := range divisors(n) {
-			lw.derived[d.Name] = cand
+		// The state grows with the divisor, so the largest one that fits is
+		// found by bisection over the sorted divisors.
+		cands := divisors(n)
+		fits := func(i int) (bool, float64, error) {
+			lw.derived[d.Name] = cands[i]
 			if err := lw.build(); err != nil {
-				return nil, err
+				return false, 0, err
 			}
 			need := lw.need()
-			if cand == 1 {
-				smallest = need
-			}
-			if need <= lv.CapacityBytes {
-				best, bestNeed = cand, need
-			}
+			return need <= lv.CapacityBytes, need, nil
 		}
-		_ = bestNeed
-		if best == 0 {
+		ok, smallest, err := fits(0)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
 			return nil, fmt.Errorf("%s: no %s fits: even %s=1 keeps %.0f bytes in %s, which holds %.0f", m.File, d.Name, d.Name, smallest, d.Fits, lv.CapacityBytes)
 		}
+		lo, hi := 0, len(cands)-1 // cands[lo] fits
+		for lo < hi {
+			mid := (lo + hi + 1) / 2
+			ok, _, err := fits(mid)
+			if err != nil {
+				return nil, err
+			}
+			if ok {
+				lo = mid
+			} else {
+				hi = mid - 1
+			}
+		}
+		best := cands[lo]
 		lw.derived[d.Name] = best
 	}
 	if err := lw.build(); err != nil {

@@ -270,3 +270,6 @@ func sortedKeys[V any](m map[string]V) []string {
 	sort.Strings(k)
 	return k
 }
+
+// readSpec reads a built-in mapping (tests and fuzz seeds).
+func readSpec(name string) (string, []byte, error) { return specs.Read("mapping", name) }

@@ -48,18 +48,17 @@ func (n *nest) instances(lv int) float64 {
 // above c, without the innermost run of loops irrelevant to the dataspace
 // (they reuse the tile). Loops of bound 1 do not exist.
 func (n *nest) nch(c int, rel func(string) bool) float64 {
-	var ls []nloop
-	for _, l := range n.loops {
-		if !l.spatial && l.level < c && l.bound > 1 {
-			ls = append(ls, l)
+	last := -1 // the innermost relevant temporal loop above c
+	for i, l := range n.loops {
+		if !l.spatial && l.level < c && l.bound > 1 && rel(l.rank) {
+			last = i
 		}
 	}
-	for len(ls) > 0 && !rel(ls[len(ls)-1].rank) {
-		ls = ls[:len(ls)-1]
-	}
 	p := 1.0
-	for _, l := range ls {
-		p *= float64(l.bound)
+	for i := 0; i <= last; i++ {
+		if l := n.loops[i]; !l.spatial && l.level < c {
+			p *= float64(l.bound)
+		}
 	}
 	return p
 }

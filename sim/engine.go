@@ -47,6 +47,9 @@ type loopInfo struct {
 	inOp  []bool
 	inU   []bool
 	desc  []*Loop // the loop and its descendants
+	// isDesc marks, by loop id, the loop's strict descendants.
+	isDesc []bool
+	vecCap int
 }
 
 type engine struct {
@@ -154,6 +157,10 @@ func Run(s *Schedule, opt Options) (*Result, error) {
 	}
 	for _, l := range loops {
 		e.info[l.id].desc = desc(l)
+		e.info[l.id].isDesc = make([]bool, len(loops))
+		for _, d := range e.info[l.id].desc[1:] {
+			e.info[l.id].isDesc[d.id] = true
+		}
 		l.issueCum, l.execStart, l.cur = 0, 0, 0
 	}
 	e.run(s.Root)

@@ -9,7 +9,7 @@ type snapshot struct {
 	ref  float64    // the frontier, relative to the engine's origin before re-basing
 	at   [2]float64 // the origin after re-basing (compensated sum)
 	acc  []float64
-	cums map[*Loop]int64
+	cums []int64 // issueCum of the loop and its descendants (loopInfo.desc order)
 }
 
 const noTag = -1e300
@@ -32,20 +32,19 @@ func (e *engine) snapshot(l *Loop) *snapshot {
 	e.advance(ref)
 	f -= ref
 
-	s := &snapshot{ref: ref, at: [2]float64{e.origin, e.originLo}, acc: append([]float64(nil), e.acc...), cums: map[*Loop]int64{}}
+	s := &snapshot{ref: ref, at: [2]float64{e.origin, e.originLo}, acc: append([]float64(nil), e.acc...),
+		cums: make([]int64, len(in.desc)), vec: make([]float64, 0, in.vecCap)}
 	for _, u := range in.units {
 		s.vec = append(s.vec, e.free[u])
 	}
-	inDesc := map[*Loop]bool{}
-	for _, d := range in.desc {
-		inDesc[d] = true
-		s.cums[d] = d.issueCum
+	for i, d := range in.desc {
+		s.cums[i] = d.issueCum
 	}
 	for _, o := range in.ops {
 		for lv, ring := range o.rings {
 			L := o.loops[lv]
 			base := L.cur
-			if inDesc[L] && L != l {
+			if L != l && in.isDesc[L.id] {
 				base = L.issueCum
 			}
 			// Slots rotate with the iteration number; list them by age.
@@ -70,6 +69,7 @@ func (e *engine) snapshot(l *Loop) *snapshot {
 		s.vec = append(s.vec, ev.t, float64(ev.level), ev.delta)
 	}
 	s.vec = append(s.vec, e.occ...)
+	in.vecCap = max(in.vecCap, len(s.vec))
 	return s
 }
 
@@ -142,9 +142,9 @@ func (e *engine) skip(l *Loop, times int64, window []*snapshot) {
 	}
 	c := int64(len(window) - 1)
 	dcum := map[*Loop]int64{l: times * c}
-	for _, d := range in.desc {
+	for i, d := range in.desc {
 		if d != l {
-			dcum[d] = times * (last.cums[d] - first.cums[d])
+			dcum[d] = times * (last.cums[i] - first.cums[i])
 			d.issueCum += dcum[d]
 		}
 	}

@@ -1,0 +1,317 @@
+package lower
+
+import (
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/fusemax/fusemax/arch"
+	"github.com/fusemax/fusemax/einsum"
+	"github.com/fusemax/fusemax/kernels"
+	"github.com/fusemax/fusemax/sim"
+	"github.com/fusemax/fusemax/workload"
+)
+
+func load(t testing.TB, kernel, archName string, sets ...string) (*einsum.Cascade, *arch.Spec) {
+	t.Helper()
+	p, err := kernels.Load(kernel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := arch.Load(archName, sets)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p.Cascades[0], a
+}
+
+func run(t testing.TB, cfg refConfig, shape map[string]int64, so sim.Options, sets ...string) *Report {
+	t.Helper()
+	c, a := load(t, cfg.kernel, cfg.arch)
+	m, err := LoadMapping(cfg.mapping, shape, sets)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := Simulate(c, a, m, shape, Options{}, so)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// TestFastForwardMatchesFull compares fast-forwarding with simulating every
+// iteration, at every size where the full simulation stays cheap.
+func TestFastForwardMatchesFull(t *testing.T) {
+	shapes := []map[string]int64{
+		{"B": 1, "H": 1, "E": 64, "F": 64, "M": 1024, "P": 1024},
+		{"B": 2, "H": 3, "E": 64, "F": 64, "M": 4096, "P": 4096},
+		{"B": 1, "H": 2, "E": 128, "F": 128, "M": 16384, "P": 16384},
+		{"B": 3, "H": 1, "E": 32, "F": 32, "M": 3072, "P": 2560},
+		{"B": 1, "H": 1, "E": 64, "F": 64, "M": 65536, "P": 65536},
+	}
+	for _, cfg := range refConfigs {
+		for _, s := range shapes {
+			ff := run(t, cfg, s, sim.Options{})
+			full := run(t, cfg, s, sim.Options{NoFastForward: true})
+			check := func(what string, a, b float64) {
+				if d := math.Abs(a-b) / math.Max(math.Abs(b), 1e-300); d > 1e-9 {
+					t.Errorf("%s %v: %s fast-forward %.12g, full %.12g (%.2g)", cfg.name, s, what, a, b, d)
+				}
+			}
+			check("cycles", ff.Cycles, full.Cycles)
+			check("energy", ff.EnergyPJ, full.EnergyPJ)
+			check("traffic", ff.TrafficBytes, full.TrafficBytes)
+			for k, v := range full.Utilization {
+				check("utilization "+k, ff.Utilization[k], v)
+			}
+			for k, v := range full.BufferPeakBytes {
+				check("peak "+k, ff.BufferPeakBytes[k], v)
+			}
+		}
+	}
+}
+
+// TestUnseenShapes runs shapes the paper never ran and checks what the
+// model implies: binding is compute bound with the closed-form latency
+// (MODEL.md §5.4) up to pipeline fill, and traffic is exact.
+func TestUnseenShapes(t *testing.T) {
+	for _, s := range []map[string]int64{
+		{"B": 1, "H": 1, "E": 32, "F": 32, "M": 512, "P": 512},
+		{"B": 7, "H": 5, "E": 256, "F": 256, "M": 3 << 10, "P": 3 << 10},
+		{"B": 64, "H": 64, "E": 128, "F": 128, "M": 768 << 10, "P": 768 << 10},
+		{"B": 2, "H": 40, "E": 64, "F": 64, "M": 5 << 12, "P": 5 << 12},
+	} {
+		r := run(t, refConfigs[0], s, sim.Options{})
+		B, H, E, F, M, P := float64(s["B"]), float64(s["H"]), float64(s["E"]), float64(s["F"]), float64(s["M"]), float64(s["P"])
+		M1 := M / 256
+		X := B * H * M * P / 65536
+		want := (math.Max(E+1, F+1+F/M1) + 9 + F) * X
+		// The closed form assumes the pipeline always full; the schedule
+		// also pays one fill (the first tile's QK and its loads) and one
+		// drain (the last tile's 1D work), which matter for small problems.
+		p1 := float64(r.Derived["P1"])
+		fill := (E+1+2*F+1+F)*p1 + 2*(E+F)*256*p1/(400*(1<<30)/940e6)
+		if r.Cycles < want*(1-1e-9) || r.Cycles > want*1.005+fill {
+			t.Errorf("%v: cycles %.6g, closed form %.6g (+ fill %.3g)", s, r.Cycles, want, fill)
+		}
+		P2 := P / (256 * float64(r.Derived["P1"]))
+		traffic := 2 * (B*H*E*P + B*H*E*M*P2 + B*H*F*M*P2 + B*H*F*P)
+		if r.TrafficBytes != traffic {
+			t.Errorf("%v: traffic %.6g, want %.6g", s, r.TrafficBytes, traffic)
+		}
+		fr := run(t, refConfigs[1], s, sim.Options{})
+		if fr.Cycles <= 0 || fr.TrafficBytes <= 0 {
+			t.Errorf("%v: FLAT gave %v", s, fr)
+		}
+	}
+}
+
+// TestBufferPeak reports the peak global-buffer occupancy: binding's stops
+// growing once P1 reaches its capacity bound, FLAT's grows with length.
+func TestBufferPeak(t *testing.T) {
+	bert, _ := workload.Lookup("BERT")
+	var prevB, prevF float64
+	for i, seq := range []int64{64 << 10, 256 << 10, 1 << 20} {
+		b := run(t, refConfigs[0], bert.Shape(seq), sim.Options{})
+		f := run(t, refConfigs[1], bert.Shape(seq), sim.Options{})
+		t.Logf("BERT %s: binding peak %.4g MiB, FLAT peak %.4g MiB", workload.FormatLength(seq), b.BufferPeakBytes["L3"]/(1<<20), f.BufferPeakBytes["L3"]/(1<<20))
+		if i > 0 && b.BufferPeakBytes["L3"] != prevB {
+			t.Errorf("binding peak changed with length: %g → %g", prevB, b.BufferPeakBytes["L3"])
+		}
+		if i > 0 && f.BufferPeakBytes["L3"] <= prevF && seq <= 64<<10 {
+			t.Errorf("FLAT peak did not grow: %g → %g", prevF, f.BufferPeakBytes["L3"])
+		}
+		prevB, prevF = b.BufferPeakBytes["L3"], f.BufferPeakBytes["L3"]
+	}
+}
+
+func TestDerivedP1(t *testing.T) {
+	cases := []struct {
+		model string
+		seq   int64
+		sets  []string
+		want  int64
+	}{
+		{"BERT", 1 << 10, nil, 4},
+		{"BERT", 64 << 10, nil, 128},
+		{"XLM", 64 << 10, nil, 64},
+		{"XLM", 1 << 20, nil, 64},
+		{"BERT", 1 << 20, []string{"memory.L3.capacity=32MiB"}, 256},
+		{"BERT", 1 << 20, []string{"memory.L3.capacity=4MiB"}, 32},
+	}
+	for _, c := range cases {
+		m, _ := workload.Lookup(c.model)
+		cs, a := load(t, "attention_1pass", "fusemax-cloud", c.sets...)
+		mp, err := LoadMapping("fusemax-binding", m.Shape(c.seq), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		plan, err := Lower(cs, a, mp, m.Shape(c.seq), Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := plan.Derived["P1"]; got != c.want {
+			t.Errorf("%s %d %v: P1 = %d, want %d", c.model, c.seq, c.sets, got, c.want)
+		}
+	}
+}
+
+func TestPipelineLatency(t *testing.T) {
+	bert, _ := workload.Lookup("BERT")
+	s := bert.Shape(4096)
+	c, a := load(t, "attention_1pass", "fusemax-cloud")
+	m, _ := LoadMapping("fusemax-binding", s, nil)
+	ideal, err := Simulate(c, a, m, s, Options{}, sim.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	piped, err := Simulate(c, a, m, s, Options{PipelineLatency: true}, sim.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if piped.Cycles <= ideal.Cycles {
+		t.Errorf("fill/drain did not cost anything: %g vs %g", piped.Cycles, ideal.Cycles)
+	}
+	t.Logf("BERT 4K binding: ideal %.6g s, with 2D fill/drain %.6g s (+%.2f%%)", ideal.LatencyS, piped.LatencyS, 100*(piped.Cycles/ideal.Cycles-1))
+}
+
+func TestErrors(t *testing.T) {
+	bert, _ := workload.Lookup("BERT")
+	shape := bert.Shape(1024)
+	cases := []struct {
+		kernel, arch, mapping string
+		archSets, mapSets     []string
+		want                  string
+	}{
+		{"attention_1pass", "fusemax-cloud", "fusemax-binding", nil, []string{"einsums.AV=2d"}, "fusemax-binding.yaml:38:3: AV needs div"},
+		{"attention_1pass", "fusemax-cloud", "fusemax-binding", nil, []string{"einsums.AV=3d"}, "bound to unit \"3d\""},
+		{"attention_1pass", "fusemax-cloud", "fusemax-binding", []string{"memory.L3.capacity=1KiB"}, nil, "no P1 fits"},
+		{"attention_1pass", "fusemax-cloud", "fusemax-binding", nil, []string{"onchip=[Q, ZZ]"}, "no tensor ZZ"},
+		{"attention_1pass", "fusemax-cloud", "fusemax-binding", nil, []string{"tile.P=3"}, "does not divide P=1024"},
+		{"attention_3pass", "fusemax-cloud", "fusemax-binding", nil, nil, "binds no unit for Einsum GM"},
+		{"attention_1pass", "flat-cloud", "fusemax-binding", nil, nil, "LM needs max"},
+		{"attention_1pass", "fusemax-cloud", "fusemax-binding", nil, []string{"sizes.M0=frob"}, "unknown name \"frob\""},
+	}
+	for _, c := range cases {
+		cs, a := load(t, c.kernel, c.arch, c.archSets...)
+		m, err := LoadMapping(c.mapping, shape, c.mapSets)
+		if err == nil {
+			_, err = Lower(cs, a, m, shape, Options{})
+		}
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%v: got %v, want %q", c, err, c.want)
+		}
+	}
+}
+
+func TestMappingErrors(t *testing.T) {
+	cases := []struct{ src, want string }{
+		{"name: x\neinsums: {QK: 2d}\ncolour: red\n", "m.yaml:3:1: mapping: unknown key \"colour\""},
+		{"einsums: {QK: 2d}\n", "m.yaml:1:1: mapping: missing \"name\""},
+		{"name: x\nspill: 2\neinsums: {QK: 2d}\n", "must be below 1"},
+		{"name: x\nspill: -1\neinsums: {QK: 2d}\n", "must be at least 0"},
+		{"name: x\nbuffers: 2 MiB\neinsums: {QK: 2d}\n", "inconsistent"},
+		{"name: x\nstationarity: sideways\neinsums: {QK: 2d}\n", "not one of the orders"},
+		{"name: x\neinsums: {QK: {unit: 2d, colour: 1}}\n", "unknown key \"colour\""},
+		{"name: x\neinsums: {QK: 2d}\nvariants: [{when: {E: 64}, set: {spill: 0.5}}]\n", ""},
+		{"name: x\neinsums: {QK: 2d}\nvariants: [{when: {E: 64}, set: {nope.x: 1}}]\n", "has no key \"nope\""},
+	}
+	for _, c := range cases {
+		_, err := ParseMapping("m.yaml", []byte(c.src), map[string]int64{"E": 64}, nil)
+		if c.want == "" {
+			if err != nil {
+				t.Errorf("%q: %v", c.src, err)
+			}
+			continue
+		}
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%q: got %v, want %q", c.src, err, c.want)
+		}
+	}
+}
+
+func TestEvalSize(t *testing.T) {
+	look := func(n string) (float64, bool) {
+		v, ok := map[string]float64{"P": 1024, "2d.cols": 256, "E": 64}[n]
+		return v, ok
+	}
+	cases := []struct {
+		src  string
+		want float64
+		err  string
+	}{
+		{"P / 2d.cols", 4, ""},
+		{"min(256, E) * 2", 128, ""},
+		{"(P + 2d.cols) - 1", 1279, ""},
+		{"ceil_div(P, 3)", 342, ""},
+		{"-E + 65", 1, ""},
+		{"P / 0", 0, "division by zero"},
+		{"Q", 0, "unknown name"},
+		{"min(1)", 0, "unknown function"},
+		{"(P", 0, "missing )"},
+		{"P P", 0, "unexpected"},
+		{"", 0, "unexpected end"},
+	}
+	for _, c := range cases {
+		got, err := evalSize(c.src, look)
+		if c.err != "" {
+			if err == nil || !strings.Contains(err.Error(), c.err) {
+				t.Errorf("%q: err %v, want %q", c.src, err, c.err)
+			}
+		} else if err != nil || got != c.want {
+			t.Errorf("%q = %g, %v; want %g", c.src, got, err, c.want)
+		}
+	}
+}
+
+func FuzzEvalSize(f *testing.F) {
+	for _, s := range []string{"P / 2d.cols", "min(256, E) * 2", "((1", "ceil_div(P,0)"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		_, _ = evalSize(s, func(string) (float64, bool) { return 3, true })
+	})
+}
+
+func FuzzParseMapping(f *testing.F) {
+	for _, name := range []string{"fusemax-binding", "flat"} {
+		_, src, _ := readSpec(name)
+		f.Add(src, "spill=0.5")
+	}
+	f.Add([]byte("name: x\neinsums: {QK: 2d}\n"), "")
+	f.Fuzz(func(t *testing.T, src []byte, set string) {
+		var sets []string
+		if set != "" {
+			sets = []string{set}
+		}
+		m, err := ParseMapping("f.yaml", src, map[string]int64{"E": 64, "P": 1024}, sets)
+		if err != nil {
+			return
+		}
+		// A mapping that loads must lower or fail cleanly.
+		c, a := load(t, "attention_1pass", "fusemax-cloud")
+		_, _ = Lower(c, a, m, map[string]int64{"B": 1, "H": 1, "E": 64, "F": 64, "M": 1024, "P": 1024}, Options{})
+	})
+}
+
+func BenchmarkSimulateBERT(b *testing.B) {
+	bert, _ := workload.Lookup("BERT")
+	for _, cfg := range refConfigs {
+		for _, seq := range []int64{1 << 10, 1 << 20} {
+			b.Run(cfg.name+"/"+workload.FormatLength(seq), func(b *testing.B) {
+				shape := bert.Shape(seq)
+				c, a := load(b, cfg.kernel, cfg.arch)
+				for i := 0; i < b.N; i++ {
+					m, err := LoadMapping(cfg.mapping, shape, nil)
+					if err != nil {
+						b.Fatal(err)
+					}
+					if _, err := Simulate(c, a, m, shape, Options{}, sim.Options{}); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "points/s")
+			})
+		}
+	}
+}
