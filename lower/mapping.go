@@ -2,8 +2,9 @@ package lower
 
 import (
 	"fmt"
+	"maps"
 	"math"
-	"sort"
+	"slices"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -262,14 +263,7 @@ func decodeMapping(d *specs.Doc) (*Mapping, error) {
 	return m, errs.Err()
 }
 
-func sortedKeys[V any](m map[string]V) []string {
-	k := make([]string, 0, len(m))
-	for x := range m {
-		k = append(k, x)
-	}
-	sort.Strings(k)
-	return k
-}
+func sortedKeys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }
 
 // readSpec reads a built-in mapping (tests and fuzz seeds).
 func readSpec(name string) (string, []byte, error) { return specs.Read("mapping", name) }

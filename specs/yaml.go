@@ -295,25 +295,23 @@ func (o *Obj) Need(key string) *yaml.Node {
 	return v
 }
 
+// lookup is Need for a required key and Get otherwise.
+func (o *Obj) lookup(key string, required bool) *yaml.Node {
+	if required {
+		return o.Need(key)
+	}
+	return o.Get(key)
+}
+
 // Sub reads a nested mapping (nil Node when absent).
 func (o *Obj) Sub(key string, required bool) *Obj {
-	var n *yaml.Node
-	if required {
-		n = o.Need(key)
-	} else {
-		n = o.Get(key)
-	}
+	n := o.lookup(key, required)
 	return o.Doc.Obj(n, o.what+"."+key, o.Errs)
 }
 
 // Str reads a scalar string.
 func (o *Obj) Str(key string, required bool) string {
-	var n *yaml.Node
-	if required {
-		n = o.Need(key)
-	} else {
-		n = o.Get(key)
-	}
+	n := o.lookup(key, required)
 	if n == nil {
 		return ""
 	}
@@ -351,12 +349,7 @@ func (o *Obj) StrList(key string) []string {
 // Num reads a quantity of dimension dim, in the dimension's base unit (B,
 // Hz, B/s, pJ, um2, s or a plain count), and checks it against min.
 func (o *Obj) Num(key string, dim Dim, required bool, min float64) float64 {
-	var n *yaml.Node
-	if required {
-		n = o.Need(key)
-	} else {
-		n = o.Get(key)
-	}
+	n := o.lookup(key, required)
 	if n == nil {
 		return 0
 	}
