@@ -1,6 +1,7 @@
 package lower
 
 import (
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -312,6 +313,68 @@ func BenchmarkSimulateBERT(b *testing.B) {
 				}
 				b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "points/s")
 			})
+		}
+	}
+}
+
+// systolic steps a PE-level model of an output-stationary rows×cols array
+// one cycle at a time: operands enter at the left and top edges, move one
+// PE per cycle, and each PE does one MAC when both have arrived. It
+// returns the cycle after the last MAC.
+func systolic(rows, cols, k int) int {
+	done := make([][]int, rows) // MACs finished per PE
+	for i := range done {
+		done[i] = make([]int, cols)
+	}
+	for t := 0; ; t++ {
+		all := true
+		for i := 0; i < rows; i++ {
+			for j := 0; j < cols; j++ {
+				// Operand pair number done[i][j] reaches PE (i, j) at cycle
+				// done[i][j] + i + j (i hops down, j hops right).
+				if done[i][j] < k && t >= done[i][j]+i+j {
+					done[i][j]++
+				}
+				if done[i][j] < k {
+					all = false
+				}
+			}
+		}
+		if all {
+			return t + 1
+		}
+	}
+}
+
+// TestPipelineLatencyMatchesPEModel checks the fill/drain option against
+// the PE-level model on small arrays running one GEMM tile.
+func TestPipelineLatencyMatchesPEModel(t *testing.T) {
+	const mapping = `name: gemm-os
+tile: {M: 2d.rows, N: 2d.cols}
+units: {2d: {spatial: [N, M], l3: [K]}}
+einsums: {Z: 2d}
+`
+	for _, dims := range [][3]int{{4, 4, 16}, {8, 4, 3}, {2, 16, 64}} {
+		rows, cols, k := dims[0], dims[1], dims[2]
+		c, a := load(t, "gemm", "fusemax-cloud", fmt.Sprintf("arrays.2d.rows=%d", rows), fmt.Sprintf("arrays.2d.cols=%d", cols))
+		m, err := ParseMapping("gemm-os.yaml", []byte(mapping), nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		shape := map[string]int64{"K": int64(k), "M": int64(rows), "N": int64(cols)}
+		r, err := Simulate(c, a, m, shape, Options{PipelineLatency: true}, sim.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ideal, err := Simulate(c, a, m, shape, Options{}, sim.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Ideal throughput: the tile takes K cycles after its operands load.
+		load := ideal.Cycles - float64(k)
+		want := systolic(rows, cols, k)
+		if got := r.Cycles - load; got != float64(want) {
+			t.Errorf("%dx%d array, K=%d: tile takes %g cycles, the PE-level model %d", rows, cols, k, got, want)
 		}
 	}
 }

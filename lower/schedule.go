@@ -254,6 +254,13 @@ func (lw *lowering) schedule(opt Options) (*Plan, error) {
 				}
 			}
 			p.op.Deps = append(p.op.Deps, d)
+			// Back-pressure: the buffer between two units holds `buffers`
+			// iterations, so a producer cannot run further ahead of its
+			// consumer (without it a fast producer would race ahead forever
+			// and the loop would never reach a steady state).
+			if q.op.Unit != p.op.Unit && q.inLoop == p.inLoop && q != p {
+				q.op.Deps = append(q.op.Deps, sim.Dep{Op: p.op, Loop: d.Loop, Back: m.Buffers + max(0, p.stage-q.stage)})
+			}
 		}
 		if own == inner {
 			inner.Body = append(inner.Body, p.op)
