@@ -113,6 +113,9 @@ func Lower(c *einsum.Cascade, a *arch.Spec, m *Mapping, shape map[string]int64, 
 			return nil, err
 		}
 		n, err := asCount(v, d.DivisorOf)
+		if err == nil && n > 1<<40 {
+			err = fmt.Errorf("%q = %d is too large to search", d.DivisorOf, n)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("%s: derive.%s.divisor_of: %v", m.File, d.Name, err)
 		}
