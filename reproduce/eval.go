@@ -4,7 +4,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/fusemax/fusemax/einsum"
+	"github.com/fusemax/fusemax/workload"
 )
 
 // Point is one design point: a configuration (kernel + arch + mapping),
@@ -20,7 +20,7 @@ type Point struct {
 // Key identifies a point: equal keys, equal results (evaluators are
 // deterministic), so the driver evaluates each key once.
 func (p Point) Key() string {
-	return p.Config + "|" + einsum.FormatShape(p.Shape) + "|" + strings.Join(p.ArchSet, ";") + "|" + p.Profile
+	return p.Config + "|" + workload.FormatShape(p.Shape) + "|" + strings.Join(p.ArchSet, ";") + "|" + p.Profile
 }
 
 // Result is what the reproduction reads from one evaluated point.

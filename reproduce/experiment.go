@@ -6,31 +6,27 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"github.com/fusemax/fusemax/einsum"
 	"github.com/fusemax/fusemax/specs"
+	"github.com/fusemax/fusemax/workload"
 )
 
 // Experiment is a reproduction spec (specs/configs/NAME/reproduce.yaml).
 type Experiment struct {
-	Name      string
-	File      string
-	Profile   string // default energy profile
-	Workloads []Workload
-	Seqs      []Seq
-	Units     []string // compute units whose utilization the CSVs report
-	AttnShape []Binding
-	Attention []AttnConfig
-	Layers    []Layer
-	Platforms []Platform
-	Headline  Headline
-	Pareto    *Pareto
+	Name         string
+	File         string
+	Profile      string // default energy profile
+	Workloads    []Workload
+	Seqs         []Seq
+	Units        []string // compute units whose utilization the CSVs report
+	Attention    []AttnConfig
+	Layers       []Layer
+	Platforms    []Platform
+	HeadlineSpec HeadlineSpec
+	Pareto       *Pareto
 }
 
-// Workload is a model's dimensions.
-type Workload struct {
-	Name string
-	Dims map[string]int64
-}
+// Workload is a built-in model (package workload).
+type Workload = workload.Model
 
 // Seq is a sequence length and its label in the CSVs ("64K").
 type Seq struct {
@@ -48,6 +44,8 @@ type AttnConfig struct {
 	Name, Label, Config, CSV string
 	Columns                  []string // per-Einsum activity columns
 	End2End                  string   // the platform whose GEMMs complete it end to end
+	// ProfileSet are arch overrides that apply under one energy profile.
+	ProfileSet map[string][]string
 }
 
 // Layer is one non-attention GEMM of a transformer block.
@@ -61,8 +59,8 @@ type Platform struct {
 	Name, Config, CSV string
 }
 
-// Headline names the configurations the summary compares.
-type Headline struct {
+// HeadlineSpec names the configurations the summary compares.
+type HeadlineSpec struct {
 	Baseline, Proposal, NormaliseTo string
 }
 
@@ -106,19 +104,15 @@ func ParseExperiment(file string, src []byte) (*Experiment, error) {
 	if x.Profile == "" {
 		x.Profile = "physical"
 	}
-	w := o.Sub("workloads", true)
-	for _, k := range w.Keys() {
-		dims := w.Sub(k, true)
-		wl := Workload{Name: k, Dims: map[string]int64{}}
-		for _, dk := range dims.Keys() {
-			wl.Dims[dk] = dims.Int(dk, true, 1)
+	for _, name := range o.StrList("workloads") {
+		m, err := workload.Lookup(name)
+		if err != nil {
+			o.Failf(o.Get("workloads"), "experiment.workloads: %v", err)
 		}
-		dims.Done()
-		x.Workloads = append(x.Workloads, wl)
+		x.Workloads = append(x.Workloads, m)
 	}
-	w.Done()
 	for _, s := range o.StrList("seq") {
-		n, err := einsum.ParseSize(s)
+		n, err := workload.ParseLength(s)
 		if err != nil {
 			o.Failf(o.Get("seq"), "experiment.seq: %v", err)
 		}
@@ -127,14 +121,18 @@ func ParseExperiment(file string, src []byte) (*Experiment, error) {
 	x.Units = o.StrList("units")
 
 	a := o.Sub("attention", true)
-	x.AttnShape = bindings(a.Sub("shape", true))
 	for i, n := range list(d, a.Need("configs"), "attention.configs", &errs) {
 		c := d.Obj(n, fmt.Sprintf("attention.configs[%d]", i), &errs)
 		ac := AttnConfig{Name: c.Str("name", true), Label: c.Str("label", true), Config: c.Str("config", true),
-			CSV: c.Str("csv", true), Columns: c.StrList("columns"), End2End: c.Str("end2end", false)}
+			CSV: c.Str("csv", true), Columns: c.StrList("columns"), End2End: c.Str("end2end", false), ProfileSet: map[string][]string{}}
 		if ac.Columns == nil {
 			ac.Columns = []string{}
 		}
+		ps := c.Sub("profile_set", false)
+		for _, k := range ps.Keys() {
+			ac.ProfileSet[k] = ps.StrList(k)
+		}
+		ps.Done()
 		c.Done()
 		x.Attention = append(x.Attention, ac)
 	}
@@ -155,20 +153,20 @@ func ParseExperiment(file string, src []byte) (*Experiment, error) {
 	}
 
 	h := o.Sub("headline", true)
-	x.Headline = Headline{Baseline: h.Str("baseline", true), Proposal: h.Str("proposal", true), NormaliseTo: h.Str("normalise_to", true)}
+	x.HeadlineSpec = HeadlineSpec{Baseline: h.Str("baseline", true), Proposal: h.Str("proposal", true), NormaliseTo: h.Str("normalise_to", true)}
 	h.Done()
 
 	if p := o.Sub("pareto", false); p.Node != nil {
 		pr := &Pareto{CSV: p.Str("csv", true), Accel: p.Str("accel", true), Config: p.Str("config", true),
 			Double: p.Str("double", false), While: p.Str("while", false), Stop: p.Str("stop", false)}
 		s := p.Str("seq", true)
-		n, err := einsum.ParseSize(s)
+		n, err := workload.ParseLength(s)
 		if err != nil {
 			p.Failf(p.Get("seq"), "pareto.seq: %v", err)
 		}
 		pr.Seq = Seq{Label: s, N: n}
 		for _, v := range p.StrList("pe_dims") {
-			n, err := einsum.ParseSize(v)
+			n, err := workload.ParseLength(v)
 			if err != nil {
 				p.Failf(p.Get("pe_dims"), "pareto.pe_dims: %v", err)
 			}
@@ -217,7 +215,7 @@ func (x *Experiment) check() error {
 			return fmt.Errorf("%s: attention config %s: end2end %q is not one of the end2end platforms", x.File, c.Name, c.End2End)
 		}
 	}
-	for _, h := range []string{x.Headline.Baseline, x.Headline.Proposal, x.Headline.NormaliseTo} {
+	for _, h := range []string{x.HeadlineSpec.Baseline, x.HeadlineSpec.Proposal, x.HeadlineSpec.NormaliseTo} {
 		if !names[h] {
 			return fmt.Errorf("%s: headline names %q, which is not an attention config", x.File, h)
 		}
@@ -268,10 +266,11 @@ func (x *Experiment) Platform(name string) *Platform {
 	return nil
 }
 
-// vars is a workload's dimensions plus seq, for expressions.
-func (w Workload) vars(seq int64) map[string]float64 {
+// vars is a workload's dimensions at a sequence length, plus seq, for
+// expressions.
+func vars(w Workload, seq int64) map[string]float64 {
 	v := map[string]float64{"seq": float64(seq)}
-	for k, n := range w.Dims {
+	for k, n := range w.Shape(seq) {
 		v[k] = float64(n)
 	}
 	return v

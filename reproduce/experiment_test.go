@@ -20,10 +20,11 @@ func TestLoadShippedExperiment(t *testing.T) {
 
 func TestParseExperimentErrors(t *testing.T) {
 	for _, c := range []struct{ src, want string }{
-		{"experiment: x\n", `missing "workloads"`},
-		{"experiment: x\nworkloads: {A: {B: 1}}\nseq: [1K]\nattention: {shape: {M: seq}, configs: [{name: a, label: A, config: c, csv: a.csv}]}\nheadline: {baseline: a, proposal: b, normalise_to: a}\n", `"b", which is not an attention config`},
+		{"experiment: x\n", `missing "attention"`},
+		{"experiment: x\nworkloads: [BERT]\nseq: [1K]\nattention: {configs: [{name: a, label: A, config: c, csv: a.csv}]}\nheadline: {baseline: a, proposal: b, normalise_to: a}\n", `"b", which is not an attention config`},
+		{"experiment: x\nworkloads: [GPT]\n", `unknown workload "GPT"`},
 		{"experiment: x\nbogus: 1\n", `unknown key "bogus"`},
-		{"experiment: x\nworkloads: {A: {B: 1}}\nseq: [1Q]\n", "not a positive integer size"},
+		{"experiment: x\nworkloads: [BERT]\nseq: [1Q]\n", `sequence length "1Q"`},
 	} {
 		_, err := ParseExperiment("x.yaml", []byte(c.src))
 		if err == nil || !strings.Contains(err.Error(), c.want) {

@@ -123,12 +123,7 @@ func Run(x *Experiment, ev Evaluator, opt Options) (*Output, error) {
 	attn := func(c AttnConfig, w Workload, s Seq, profile string) *cell {
 		slot := &cell{}
 		jobs = append(jobs, func() {
-			sh, err := shape(x.AttnShape, w.vars(s.N))
-			if err != nil {
-				slot.err = err
-				return
-			}
-			slot.r, slot.err = m.get(Point{Config: c.Config, Shape: sh, Profile: profile})
+			slot.r, slot.err = m.get(Point{Config: c.Config, Shape: w.Shape(s.N), ArchSet: c.ProfileSet[profile], Profile: profile})
 		})
 		return slot
 	}
@@ -137,7 +132,7 @@ func Run(x *Experiment, ev Evaluator, opt Options) (*Output, error) {
 		for _, l := range x.Layers {
 			slot := &cell{}
 			jobs = append(jobs, func() {
-				sh, err := shape(l.Shape, w.vars(s.N))
+				sh, err := shape(l.Shape, vars(w, s.N))
 				if err != nil {
 					slot.err = fmt.Errorf("layer %s: %v", l.Name, err)
 					return
@@ -155,7 +150,7 @@ func Run(x *Experiment, ev Evaluator, opt Options) (*Output, error) {
 		alt   [][]*cell
 	}
 	var aplans []attnPlan
-	headline := map[string]bool{x.Headline.Baseline: true, x.Headline.Proposal: true}
+	headline := map[string]bool{x.HeadlineSpec.Baseline: true, x.HeadlineSpec.Proposal: true}
 	for _, c := range x.Attention {
 		ap := attnPlan{c: c}
 		for _, w := range x.Workloads {
@@ -336,16 +331,12 @@ type paretoCell struct {
 // run evaluates the configuration at PE dimension p, growing the buffer
 // multiplier while the While condition holds.
 func (pr *Pareto) run(m *memo, x *Experiment, w Workload, p int64, profile string, pc *paretoCell) {
-	vars := w.vars(pr.Seq.N)
+	vars := vars(w, pr.Seq.N)
 	vars["p"] = float64(p)
 	if pr.Double != "" {
 		vars[pr.Double] = 1
 	}
-	sh, err := shape(x.AttnShape, w.vars(pr.Seq.N))
-	if err != nil {
-		pc.err = err
-		return
-	}
+	sh := w.Shape(pr.Seq.N)
 	for range 64 {
 		for _, b := range pr.Vars {
 			v, err := eval(b.Expr, vars)

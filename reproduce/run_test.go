@@ -36,39 +36,15 @@ func referenceDir(t testing.TB) string {
 	return ref
 }
 
-// keysOf is how many key columns each of the experiment's CSVs has.
-func keysOf(file string) int {
-	if strings.HasPrefix(file, "pareto") {
-		return 3
-	}
-	return 2
-}
-
 func loadReference(t testing.TB, x *Experiment) map[string]*Table {
-	dir := referenceDir(t)
-	ref := map[string]*Table{}
-	for _, f := range csvFiles(x) {
-		tb, err := ReadTableFile(filepath.Join(dir, f), keysOf(f))
-		if err != nil {
-			t.Fatal(err)
-		}
-		ref[f] = tb
+	out, err := ReadOutput(x, referenceDir(t))
+	if err != nil {
+		t.Fatal(err)
 	}
-	return ref
-}
-
-func csvFiles(x *Experiment) []string {
-	var out []string
-	for _, c := range x.Attention {
-		out = append(out, c.CSV)
+	for f, msg := range out.Failed {
+		t.Fatalf("%s: %s", f, msg)
 	}
-	for _, p := range x.Platforms {
-		out = append(out, p.CSV)
-	}
-	if x.Pareto != nil {
-		out = append(out, x.Pareto.CSV)
-	}
-	return out
+	return out.Tables
 }
 
 // replay answers attention points with the reference CSVs' rows, so that
@@ -88,8 +64,7 @@ func (r *replay) Evaluate(p Point) (*Result, error) {
 		}
 		for _, w := range r.x.Workloads {
 			for _, s := range r.x.Seqs {
-				sh, _ := shape(r.x.AttnShape, w.vars(s.N))
-				if fmtShape(sh) != fmtShape(p.Shape) {
+				if fmtShape(w.Shape(s.N)) != fmtShape(p.Shape) {
 					continue
 				}
 				t := r.ref[c.CSV]

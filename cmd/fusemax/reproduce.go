@@ -1,0 +1,80 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/fusemax/fusemax/reproduce"
+	"github.com/spf13/cobra"
+)
+
+func init() {
+	var out, compare, profile string
+	cmd := &cobra.Command{
+		Use:   "reproduce EXPERIMENT [--out DIR] [--compare DIR] [--energy-profile NAME]",
+		Short: "Regenerate a paper's evaluation (CSVs, SVG figures, summary.md) from the shipped cascades and specs",
+		Long: `reproduce runs every design point of an experiment spec
+(specs/configs/EXPERIMENT/reproduce.yaml) through the lowering and the
+simulator and writes, in --out: the paper artifact's CSVs (same names,
+columns and number formatting), its figures as SVG, and summary.md with the
+headline numbers under both energy profiles. With --compare DIR, summary.md
+also gives the worst relative error of every column against the CSVs in DIR
+(for fusemax-micro24: ../shared/reference/fusemax-micro24/results).
+
+--energy-profile picks the energy accounting of the CSVs: fusemax-micro24
+(the artifact's, with its documented quirks; the default) or physical (every
+PE's register-file accesses, every exponential).
+
+A CSV whose design points cannot all be evaluated is left out, the reason is
+in summary.md, and the command exits with status 1 after writing the rest.`,
+		Example: `  fusemax reproduce fusemax-micro24
+  fusemax reproduce fusemax-micro24 --out /tmp/fm --compare ../shared/reference/fusemax-micro24/results`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if profile != "" && profile != reproduce.Physical && profile != "fusemax-micro24" {
+				return usagef("--energy-profile must be fusemax-micro24 or %s, not %q", reproduce.Physical, profile)
+			}
+			if compare != "" {
+				if st, err := os.Stat(compare); err != nil || !st.IsDir() {
+					return usagef("--compare %s: not a directory", compare)
+				}
+			}
+			x, err := reproduce.LoadExperiment(args[0])
+			if err != nil {
+				return err
+			}
+			if out == "" {
+				out = "reproduction/" + x.Name
+			}
+			opt := reproduce.Options{Profile: profile}
+			if st, err := os.Stderr.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
+				opt.Progress = reproduce.ProgressBar(os.Stderr, x.Name)
+			}
+			res, err := reproduce.Run(x, reproduce.NewSimulator(), opt)
+			if err != nil {
+				return err
+			}
+			if _, err := reproduce.Write(out, res, compare); err != nil {
+				return err
+			}
+			w := cmd.OutOrStdout()
+			fmt.Fprintf(w, "wrote %s (%d of %d CSVs, figures, summary.md)\n", out, len(res.Tables), len(res.Files))
+			if len(res.Failed) > 0 {
+				var files []string
+				for f := range res.Failed {
+					files = append(files, f)
+				}
+				sort.Strings(files)
+				return fmt.Errorf("not reproduced: %s (see %s/summary.md)", strings.Join(files, ", "), out)
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&out, "out", "", "output directory (default reproduction/EXPERIMENT)")
+	f.StringVar(&compare, "compare", "", "directory of reference CSVs to compare with, in summary.md")
+	f.StringVar(&profile, "energy-profile", "", "energy accounting of the CSVs: fusemax-micro24 (the experiment's default) or physical")
+	rootCmd.AddCommand(cmd)
+}
