@@ -214,3 +214,36 @@ func TestEmitLLVMAndNumerics(t *testing.T) {
 		t.Errorf("numerics: exit %d\n%s\n%s", code, out, e)
 	}
 }
+
+func TestSimulate(t *testing.T) {
+	out, e, code := run(t, "simulate", "--config", "fusemax-micro24/binding", "--workload", "BERT", "--seq", "1K", "-o", "json")
+	if code != 0 {
+		t.Fatal(e)
+	}
+	for _, key := range []string{`"latency_s"`, `"cycles"`, `"traffic_bytes": 402653184`, `"energy_pj"`, `"utilization"`, `"einsum_activity"`, `"buffer_peak_bytes"`, `"area_um2"`, `"P1": 4`} {
+		if !strings.Contains(out, key) {
+			t.Errorf("simulate -o json lacks %s", key)
+		}
+	}
+	again, _, _ := run(t, "simulate", "--config", "fusemax-micro24/binding", "--workload", "BERT", "--seq", "1K", "-o", "json")
+	if again != out {
+		t.Error("simulate is not deterministic")
+	}
+	bad := writeFile(t, "arch.yaml", "name: x\nclock: 940 MHz\nbogus_key: 3\n")
+	cases := []struct {
+		args []string
+		code int
+		err  string
+	}{
+		{[]string{"simulate", "--config", "fusemax-micro24/nope", "--workload", "BERT", "--seq", "1K"}, 1, "not one of the built-in"},
+		{[]string{"simulate", "--config", "fusemax-micro24/binding", "--workload", "BERT", "--seq", "1K", "--set", "arch.clock=-3"}, 1, "needs a unit"},
+		{[]string{"simulate", "attention_1pass", "--arch", bad, "--mapping", "fusemax-binding", "--shape", "B=1,H=1,E=64,F=64,M=1024,P=1024"}, 1, "arch.yaml:3:1"},
+		{[]string{"simulate", "--config", "fusemax-micro24/binding", "--workload", "BERT", "--seq", "1K", "-o", "xml"}, 2, ""},
+	}
+	for _, c := range cases {
+		_, e, code := run(t, c.args...)
+		if code != c.code || !strings.Contains(e, c.err) || strings.Contains(e, "goroutine") {
+			t.Errorf("fusemax %s: exit %d, stderr %q; want exit %d and %q", strings.Join(c.args, " "), code, e, c.code, c.err)
+		}
+	}
+}
