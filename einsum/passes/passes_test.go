@@ -49,7 +49,7 @@ var cases = []want{
 	{toys, "toy_cascade1", "K", 2, "Y:1 Z:2", "A K 1→2",
 		[]string{"Y reduces all of k in pass 1; Z needs Y and A[k] again → pass 2"}},
 	{toys, "toy_cascade2", "K", 1, "Y:1 X:1 Z:1", "", nil},
-	{toys, "toy_cascade3", "K", 1, "RY:1 RZ:1 RY:1 RZ:1 Z:1", "", nil},
+	{toys, "toy_cascade3", "K", 1, "RY:1 RZ:1 RY:1 RZ:1 RZ:1 Z:1", "", nil},
 	{gemm, "gemm", "M", 1, "Z:1", "", nil},
 }
 
