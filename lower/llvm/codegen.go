@@ -59,6 +59,13 @@ type Options struct {
 	// ranks use 64. NoTile disables hoisting altogether.
 	Tile   map[string]int64
 	NoTile bool
+	// MapTile, when not nil, is a mapping's tiling to follow exactly, in
+	// place of Tile and NoTile: a rank with a tile below its size is split
+	// into groups of that size and the group loop is the outermost loop
+	// around the cascade's iterate block, as the mapping's group loop is
+	// outside its iterate loop. Generate fails when the code cannot run
+	// that schedule; a rank whose tile is its size is not tiled.
+	MapTile map[string]int64
 	// Reps runs the kernel this many times (at least once) and reports the
 	// fastest run in Result.Seconds; benchmarks use it.
 	Reps int
@@ -74,8 +81,8 @@ type Module struct {
 	Cascade *einsum.Cascade
 	Sizes   map[string]int64
 	// Params are the function's tensor arguments in order: inputs, then
-	// outputs. With CountAccesses a last i64* argument receives
-	// reads[i], writes[i] at 2i, 2i+1 for the i-th tensor of Cascade.Tensors.
+	// outputs. With CountAccesses a last i64* argument receives, for the
+	// i-th tensor of Cascade.Tensors, the fields of its Access at 4i..4i+3.
 	Params []*einsum.Tensor
 	Opts   Options
 	// WorkBytes is the memory of the intermediates (values and masks).
@@ -131,12 +138,14 @@ type gen struct {
 	ft   *types.FloatType
 	intr map[string]*ir.Func
 
-	vars   map[*einsum.Rank]value.Value    // i64 value of each variable in scope
-	bounds map[*einsum.Rank][2]value.Value // [lo, hi) of a hoisted rank inside its tile
-	base   map[*einsum.Tensor]value.Value  // element pointer of each tensor
-	mask   map[*einsum.Tensor]value.Value  // i8 pointer of each tracked tensor
-	counts value.Value                     // i64* when counting
-	allocs []*ir.InstAlloca                // accumulators, hoisted to the entry block
+	vars   map[*einsum.Rank]value.Value      // i64 value of each variable in scope
+	bounds map[*einsum.Rank][2]value.Value   // [lo, hi) of a hoisted rank inside its tile
+	base   map[*einsum.Tensor]value.Value    // element pointer of each tensor
+	mask   map[*einsum.Tensor]value.Value    // i8 pointer of each tracked tensor
+	counts value.Value                       // i64* when counting
+	stamps map[*einsum.Tensor][2]value.Value // i32* per tensor: the tile each element was last read, written in
+	epoch  value.Value                       // i32*: the current tile, counting from 1
+	allocs []*ir.InstAlloca                  // accumulators, hoisted to the entry block
 	expF   *ir.Func
 	bf16F  *ir.Func
 }
@@ -203,6 +212,9 @@ func (g *gen) build(mod *Module) int64 {
 		if v := g.p.store[t].viewOf; v != nil {
 			g.base[t] = g.base[v.t]
 		}
+	}
+	if g.counts != nil {
+		g.stampInit()
 	}
 	// Every call starts from nothing defined, and points no statement
 	// defines read as NaN, as in the interpreter.
@@ -274,9 +286,13 @@ func (g *gen) iterate(l *einsum.Loop, body []*einsum.Einsum) {
 			hi = g.b.NewSelect(g.b.NewICmp(enum.IPredSLT, hi, i64(n)), hi, i64(n))
 		}
 		g.bounds[t.rank] = [2]value.Value{lo, hi}
+		g.nextTile()
 		run()
 		delete(g.bounds, t.rank)
 	})
+	// What follows the tile loop reads the final state once, as what
+	// precedes it is read before the first tile.
+	g.nextTile()
 }
 
 func (g *gen) rangeOf(r *einsum.Rank) (lo, hi value.Value) {
@@ -507,16 +523,77 @@ func (g *gen) elemPtr(a *einsum.Access) value.Value {
 	return g.gep(g.base[a.Tensor], g.offset(a))
 }
 
-func (g *gen) count(t *einsum.Tensor, write bool) {
+// count adds one access of a to the counters: to reads or writes, and to
+// tile reads or tile writes when the element was not yet so accessed in the
+// current tile.
+func (g *gen) count(a *einsum.Access, write bool) {
 	if g.counts == nil {
 		return
 	}
-	k := int64(2 * g.p.store[t].index)
+	w := int64(0)
 	if write {
-		k++
+		w = 1
 	}
+	k := int64(4*g.p.store[a.Tensor].index) + w
+	g.increment(k)
+	st := g.gep(g.stamps[a.Tensor][w], g.logicalOffset(a))
+	ep := g.b.NewLoad(types.I32, g.epoch)
+	g.guard(g.b.NewICmp(enum.IPredNE, g.b.NewLoad(types.I32, st), ep), func() {
+		g.b.NewStore(ep, st)
+		g.increment(k + 2)
+	})
+}
+
+func (g *gen) increment(k int64) {
 	p := g.gep(g.counts, i64(k))
 	g.b.NewStore(g.b.NewAdd(g.b.NewLoad(types.I64, p), i64(1)), p)
+}
+
+// stampInit makes the stamp arrays of every tensor, indexed by the
+// element's position in the whole tensor (a ring's slots are reused, so
+// stamps cannot follow storage), and starts each call at tile 1 with every
+// stamp 0.
+func (g *gen) stampInit() {
+	g.stamps = map[*einsum.Tensor][2]value.Value{}
+	for _, t := range g.p.c.Tensors {
+		s := g.p.store[t]
+		var pair [2]value.Value
+		for w, kind := range []string{"r", "w"} {
+			arr := types.NewArray(uint64(s.logicalElems), types.I32)
+			gl := g.m.NewGlobalDef("s."+kind+"."+sanitize(t.Name), constant.NewZeroInitializer(arr))
+			gl.Linkage = enum.LinkageInternal
+			gl.Align = ir.Align(64)
+			base := constant.NewGetElementPtr(arr, gl, i64(0), i64(0))
+			g.memset(constant.NewBitCast(base, types.I8Ptr), 0, 4*s.logicalElems)
+			pair[w] = base
+		}
+		g.stamps[t] = pair
+	}
+	g.epoch = g.alloca(types.I32)
+	g.b.NewStore(constant.NewInt(types.I32, 1), g.epoch)
+}
+
+// nextTile starts a new tile for the tile counters.
+func (g *gen) nextTile() {
+	if g.counts == nil {
+		return
+	}
+	g.b.NewStore(g.b.NewAdd(g.b.NewLoad(types.I32, g.epoch), constant.NewInt(types.I32, 1)), g.epoch)
+}
+
+// logicalOffset is the row-major position of an access in the whole
+// tensor, ignoring rings and views.
+func (g *gen) logicalOffset(a *einsum.Access) value.Value {
+	s := g.p.store[a.Tensor]
+	var off value.Value = i64(0)
+	for d, x := range a.Index {
+		v := g.affine(x)
+		if s.logicalStrides[d] != 1 {
+			v = nsw(g.b.NewMul(v, i64(s.logicalStrides[d])))
+		}
+		off = nsw(g.b.NewAdd(off, v))
+	}
+	return off
 }
 
 // store writes v to an output point, rounding to the storage type and
@@ -530,7 +607,7 @@ func (g *gen) store(a *einsum.Access, v value.Value) {
 	if m := g.mask[a.Tensor]; m != nil {
 		g.b.NewStore(constant.NewInt(types.I8, 1), g.gep(m, off))
 	}
-	g.count(a.Tensor, true)
+	g.count(a, true)
 }
 
 // expr evaluates x at the current point. def is nil when every read is
@@ -544,7 +621,7 @@ func (g *gen) expr(x einsum.Expr) (v, def value.Value) {
 	case *einsum.Read:
 		off := g.offset(x.Access)
 		v = g.b.NewLoad(g.ft, g.gep(g.base[x.Access.Tensor], off))
-		g.count(x.Access.Tensor, false)
+		g.count(x.Access, false)
 		if m := g.mask[x.Access.Tensor]; m != nil {
 			def = g.b.NewICmp(enum.IPredNE, g.b.NewLoad(types.I8, g.gep(m, off)), constant.NewInt(types.I8, 0))
 		}

@@ -236,15 +236,16 @@ func TestWorkingMemory(t *testing.T) {
 // TestCountAccesses checks the instrumented counts against the closed forms
 // of the iteration spaces.
 func TestCountAccesses(t *testing.T) {
+	type rw struct{ Reads, Writes int64 }
 	needTools(t)
 	tests := []struct {
 		kernel string
 		shape  map[string]int64
-		want   map[string]Access
+		want   map[string]rw
 	}{
-		{"gemm", map[string]int64{"K": 8, "M": 5, "N": 6}, map[string]Access{
+		{"gemm", map[string]int64{"K": 8, "M": 5, "N": 6}, map[string]rw{
 			"A": {8 * 5 * 6, 0}, "B": {8 * 5 * 6, 0}, "Z": {0, 5 * 6}}},
-		{"attention_1pass", map[string]int64{"E": 4, "F": 3, "M": 12, "M0": 4, "P": 5}, map[string]Access{
+		{"attention_1pass", map[string]int64{"E": 4, "F": 3, "M": 12, "M0": 4, "P": 5}, map[string]rw{
 			"Q":  {4 * 12 * 5, 0},              // once per (e, m, p) in QK
 			"K":  {4 * 12, 0},                  // copied once into BK
 			"BK": {4 * 12 * 5, 4 * 12},         // read per (e, m, p), written once
@@ -269,7 +270,7 @@ func TestCountAccesses(t *testing.T) {
 			t.Fatal(err)
 		}
 		for name, want := range tc.want {
-			if got := r.Counts[name]; got != want {
+			if got := r.Counts[name]; (rw{got.Reads, got.Writes}) != want {
 				t.Errorf("%s: %s: got %+v, want %+v", tc.kernel, name, got, want)
 			}
 		}

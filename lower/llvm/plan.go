@@ -2,6 +2,8 @@ package llvm
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 
 	"github.com/fusemax/fusemax/einsum"
 )
@@ -20,6 +22,10 @@ type storage struct {
 	// viewOf is set when the tensor is a reshape of another one and shares
 	// its memory: the defining Einsum is then not executed.
 	viewOf *storage
+	// logicalStrides and logicalElems address the whole tensor, rings and
+	// views aside: the tile counters stamp elements by them.
+	logicalStrides []int64
+	logicalElems   int64
 }
 
 // tiling hoists one rank out of an iterate block: the block runs once per
@@ -80,9 +86,27 @@ func newPlan(c *einsum.Cascade, sizes map[string]int64, opts Options) (*plan, er
 		if s.elems > 1<<31 {
 			return nil, fmt.Errorf("%s: tensor %s has %d elements at this shape; the LLVM backend keeps every tensor under 2^31 elements", t.Pos, t.Name, s.elems)
 		}
+		if opts.CountAccesses {
+			s.logicalStrides = make([]int64, len(t.Dims))
+			acc := int64(1)
+			for d := len(t.Dims) - 1; d >= 0; d-- {
+				s.logicalStrides[d] = acc
+				acc *= p.eval(t.Dims[d].Extent)
+			}
+			s.logicalElems = acc
+			if acc > 1<<28 {
+				return nil, fmt.Errorf("%s: tensor %s has %d elements at this shape; counting accesses keeps a stamp per element and needs fewer than 2^28", t.Pos, t.Name, acc)
+			}
+		}
 	}
 	for _, e := range c.Einsums {
 		p.scalar[e] = needsScalar(e, opts)
+	}
+	if opts.MapTile != nil {
+		if err := p.planMapTiling(opts.MapTile); err != nil {
+			return nil, err
+		}
+		return p, nil
 	}
 	for _, l := range c.Loops {
 		if t, ok := p.planTiling(l, opts); ok {
@@ -378,6 +402,47 @@ func (p *plan) planTiling(l *einsum.Loop, opts Options) (tiling, bool) {
 		return tiling{}, false
 	}
 	return tiling{loop: l, rank: best, size: size}, true
+}
+
+// planMapTiling follows a mapping's tiling: the one rank it splits into
+// several groups is hoisted around the iterate block with the mapping's
+// tile. Statements outside the block run once over the whole rank, which
+// changes neither values nor counts: none of them carries state across the
+// rank (planTiling's independence test).
+func (p *plan) planMapTiling(tile map[string]int64) error {
+	var split []*einsum.Rank
+	for _, name := range slices.Sorted(maps.Keys(tile)) {
+		r := p.c.Rank(name)
+		if r == nil {
+			return fmt.Errorf("the mapping tiles rank %s, which cascade %s does not have", name, p.c.Name)
+		}
+		if n := tile[name]; n <= 0 || p.size(r)%n != 0 {
+			return fmt.Errorf("the mapping's tile %s=%d does not divide %s=%d", name, n, name, p.size(r))
+		}
+		if tile[name] < p.size(r) {
+			split = append(split, r)
+		}
+	}
+	switch {
+	case len(split) == 0:
+		return nil
+	case len(split) > 1:
+		return fmt.Errorf("the mapping splits %s and %s into groups; the LLVM backend runs groups of one rank only", split[0].Name, split[1].Name)
+	case len(p.c.Loops) != 1:
+		return fmt.Errorf("the mapping splits %s into groups of %d; the LLVM backend runs groups around an iterate block, and cascade %s has %d iterate blocks (it needs exactly one)",
+			split[0].Name, tile[split[0].Name], p.c.Name, len(p.c.Loops))
+	}
+	r, l := split[0], p.c.Loops[0]
+	written := map[*einsum.Tensor]bool{}
+	for _, e := range l.Body {
+		written[e.Output.Tensor] = true
+	}
+	if r.Parent != nil || len(r.Parts) > 0 || mentions(l.Until, r) || !p.independent(l, r, written) {
+		return fmt.Errorf("the mapping splits %s into groups of %d, but the iterate block at %s cannot run one group of %s at a time: %s is split, ends on it, or some statement of the block is not independent across it",
+			r.Name, tile[r.Name], l.Pos, r.Name, r.Name)
+	}
+	p.tiles[l] = tiling{loop: l, rank: r, size: tile[r.Name]}
+	return nil
 }
 
 // defaultTile keeps a 128-wide slice of the hoisted rank: with E = F = 64 and

@@ -93,8 +93,14 @@ type Result struct {
 	WorkBytes int64
 }
 
-// Access counts element reads and writes of one tensor.
-type Access struct{ Reads, Writes int64 }
+// Access counts element accesses of one tensor. Reads and Writes are every
+// operand read and every point a statement defines. TileReads and
+// TileWrites count an element once per tile of the rank hoisted around an
+// iterate block (once per group of a mapping), and once more for the
+// statements outside the tile loop: the traffic to memory of a buffer that
+// holds one tile's working set (docs/llvm.md, "Instrumentation and the
+// simulator").
+type Access struct{ Reads, Writes, TileReads, TileWrites int64 }
 
 // Run executes c through the LLVM backend, with the same contract as the
 // reference interpreter's Run: sizes are bound (c.Bind), inputs are keyed
@@ -263,15 +269,17 @@ func readStats(path string, r *Result, c *einsum.Cascade) error {
 			r.Seconds, _ = strconv.ParseFloat(fs[1], 64)
 		case len(fs) == 2 && fs[0] == "maxrss_kib":
 			r.MaxRSSKiB, _ = strconv.ParseInt(fs[1], 10, 64)
-		case len(fs) == 4 && fs[0] == "count":
+		case len(fs) == 6 && fs[0] == "count":
 			i, _ := strconv.Atoi(fs[1])
-			rd, _ := strconv.ParseInt(fs[2], 10, 64)
-			wr, _ := strconv.ParseInt(fs[3], 10, 64)
+			var n [4]int64
+			for k := range n {
+				n[k], _ = strconv.ParseInt(fs[2+k], 10, 64)
+			}
 			if r.Counts == nil {
 				r.Counts = map[string]Access{}
 			}
 			if i >= 0 && i < len(c.Tensors) {
-				r.Counts[c.Tensors[i].Name] = Access{rd, wr}
+				r.Counts[c.Tensors[i].Name] = Access{n[0], n[1], n[2], n[3]}
 			}
 		}
 	}
@@ -353,7 +361,7 @@ int main(int argc, char **argv) {
 	T *{{.Name}} = alloc({{.N}});{{if .Input}} load({{.Name}}, {{.N}}, "{{.File}}");{{end}}
 {{- end}}
 {{- if .Count}}
-	static long long counts[2 * {{.NT}}];
+	static long long counts[4 * {{.NT}}];
 {{- end}}
 	double best = 1e300;
 	for (int r = 0; r < (reps < 1 ? 1 : reps); r++) {
@@ -391,7 +399,7 @@ int main(int argc, char **argv) {
 	if (!f) die("cannot write", "stats.txt");
 	fprintf(f, "seconds %.9f\nmaxrss_kib %ld\n", best, hwm);
 {{- if .Count}}
-	for (int i = 0; i < {{.NT}}; i++) fprintf(f, "count %d %lld %lld\n", i, counts[2 * i], counts[2 * i + 1]);
+	for (int i = 0; i < {{.NT}}; i++) fprintf(f, "count %d %lld %lld %lld %lld\n", i, counts[4 * i], counts[4 * i + 1], counts[4 * i + 2], counts[4 * i + 3]);
 {{- end}}
 	if (fclose(f) != 0) die("cannot write", "stats.txt");
 	return 0;
