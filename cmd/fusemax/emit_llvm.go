@@ -3,19 +3,27 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/fusemax/fusemax/arch"
+	"github.com/fusemax/fusemax/einsum"
+	"github.com/fusemax/fusemax/lower"
 	"github.com/fusemax/fusemax/lower/llvm"
+	"github.com/fusemax/fusemax/specs"
 	"github.com/fusemax/fusemax/tensor"
 )
 
-// llvmFlags are the code-generation flags shared by emit-llvm and numerics.
+// llvmFlags are the code-generation flags shared by emit-llvm and eval.
 type llvmFlags struct {
-	dtype, storage, tile, mapping string
-	count, noTile                 bool
+	dtype, storage, tile, mapping, arch string
+	sets                                []string
+	count, noTile                       bool
 }
 
 func (f *llvmFlags) register(cmd *cobra.Command) {
@@ -25,7 +33,16 @@ func (f *llvmFlags) register(cmd *cobra.Command) {
 	fl.BoolVar(&f.count, "count-accesses", false, "instrument the code to count element reads and writes per tensor")
 	fl.StringVar(&f.tile, "tile", "", "tile sizes of the rank hoisted around an iterate block, e.g. P=128 (P=0 disables)")
 	fl.BoolVar(&f.noTile, "no-tile", false, "do not hoist any rank around iterate blocks")
-	fl.StringVar(&f.mapping, "mapping", "", "mapping spec to follow (not supported by the LLVM backend yet; use --tile)")
+	f.registerMapping(cmd, "")
+}
+
+// registerMapping adds --mapping, --arch and --set, with prefix before
+// each description.
+func (f *llvmFlags) registerMapping(cmd *cobra.Command, prefix string) {
+	fl := cmd.Flags()
+	fl.StringVar(&f.mapping, "mapping", "", prefix+"mapping spec whose tiling and loop order the code follows (built-in name or YAML file)")
+	fl.StringVar(&f.arch, "arch", "", prefix+"architecture the mapping's sizes refer to (default: the one a shipped config pairs with the mapping)")
+	fl.StringArrayVar(&f.sets, "set", nil, prefix+"override a spec value, arch.PATH=VALUE or mapping.PATH=VALUE (repeatable)")
 }
 
 func (f *llvmFlags) options() (llvm.Options, error) {
@@ -38,8 +55,11 @@ func (f *llvmFlags) options() (llvm.Options, error) {
 	if err != nil {
 		return o, usagef("--storage: %v", err)
 	}
-	if f.mapping != "" {
-		return o, usagef("--mapping: the LLVM backend does not follow mapping specs yet; give its query tile with --tile (e.g. --tile P=128)")
+	if f.mapping != "" && (f.tile != "" || f.noTile) {
+		return o, usagef("--mapping sets the tiling; give either it or --tile/--no-tile")
+	}
+	if f.mapping == "" && (f.arch != "" || len(f.sets) > 0) {
+		return o, usagef("--arch and --set describe the machine of a --mapping; give --mapping too")
 	}
 	o = llvm.Options{DType: dt, Storage: st, CountAccesses: f.count, NoTile: f.noTile}
 	if f.tile != "" {
@@ -56,20 +76,114 @@ func (f *llvmFlags) options() (llvm.Options, error) {
 	return o, nil
 }
 
+// bind parses --shape and binds it to c. With --mapping it lowers c onto
+// the architecture under the mapping, as simulate does, and takes from it
+// the sizes the mapping fixes (M0 = the 2D array's rows) and its tiling
+// (opts.MapTile), so that the generated code runs the simulated schedule.
+func (f *llvmFlags) bind(c *einsum.Cascade, shape string, stderr io.Writer, opts *llvm.Options) (map[string]int64, error) {
+	if f.mapping == "" {
+		return bindShape(c, shape, stderr)
+	}
+	s, err := einsum.ParseShape(shape)
+	if err != nil {
+		return nil, usagef("--shape: %v", err)
+	}
+	var archSets, mapSets []string
+	for _, x := range f.sets {
+		switch {
+		case strings.HasPrefix(x, "arch."):
+			archSets = append(archSets, strings.TrimPrefix(x, "arch."))
+		case strings.HasPrefix(x, "mapping."):
+			mapSets = append(mapSets, strings.TrimPrefix(x, "mapping."))
+		default:
+			return nil, usagef("--set %s: say which spec, arch.PATH=VALUE or mapping.PATH=VALUE", x)
+		}
+	}
+	m, err := lower.LoadMapping(f.mapping, s, mapSets)
+	if err != nil {
+		return nil, err
+	}
+	archRef := f.arch
+	if archRef == "" {
+		if archRef = pairedArch(f.mapping); archRef == "" {
+			return nil, usagef("--mapping %s: name the architecture its sizes refer to with --arch (one of %s)", f.mapping, strings.Join(specs.Names("arch"), ", "))
+		}
+	}
+	a, err := arch.Load(archRef, archSets)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range m.Instances {
+		if n, ok := s[r]; ok && n != 1 {
+			return nil, fmt.Errorf("--mapping %s runs %s=%d independent copies of cascade %s; the LLVM backend runs one: give %s=1", m.Name, r, n, c.Name, r)
+		}
+	}
+	k, err := lower.CountAccesses(c, a, m, s)
+	if err != nil {
+		var fixed []string
+		for _, r := range slices.Sorted(maps.Keys(m.Sizes)) {
+			if _, ok := s[r]; !ok {
+				fixed = append(fixed, r+" = "+m.Sizes[r])
+			}
+		}
+		if len(fixed) > 0 {
+			return nil, fmt.Errorf("--mapping %s on %s (which sets %s): %w", m.Name, a.Name, strings.Join(fixed, ", "), err)
+		}
+		return nil, fmt.Errorf("--mapping %s on %s: %w", m.Name, a.Name, err)
+	}
+	sizes, _, err := c.Bind(k.Sizes)
+	if err != nil {
+		return nil, err
+	}
+	var unused []string
+	for _, r := range slices.Sorted(maps.Keys(s)) {
+		if c.Rank(r) == nil && !slices.Contains(m.Instances, r) {
+			unused = append(unused, r)
+		}
+	}
+	if len(unused) > 0 {
+		fmt.Fprintf(stderr, "note: cascade %s does not use %s; ignored\n", c.Name, strings.Join(unused, ", "))
+	}
+	opts.MapTile = k.Tile
+	// Generating now puts the mapping's name on what the code cannot follow.
+	if _, err := llvm.Generate(c, sizes, llvm.Options{MapTile: k.Tile}); err != nil {
+		return nil, fmt.Errorf("--mapping %s: %w", m.Name, err)
+	}
+	return sizes, nil
+}
+
+// pairedArch is the architecture of the first shipped config that uses
+// mapping ref, or "".
+func pairedArch(ref string) string {
+	for _, name := range specs.Names("configs") {
+		if _, a, m, err := loadConfig(name); err == nil && m == ref {
+			return a
+		}
+	}
+	return ""
+}
+
 func init() {
 	var cascade, shape, out string
 	var verify bool
 	var lf llvmFlags
 	cmd := &cobra.Command{
-		Use:   "emit-llvm FILE|KERNEL --shape ... [--cascade NAME] [--dtype f32|f64] [--storage bf16] [--count-accesses] [--tile P=128] [-o out.ll]",
+		Use:   "emit-llvm FILE|KERNEL --shape ... [--cascade NAME] [--dtype f32|f64] [--storage bf16] [--count-accesses] [--tile P=128 | --mapping SPEC [--arch SPEC] [--set ...]] [-o out.ll]",
 		Short: "Lower a cascade at a shape to LLVM IR: one function over its input and output buffers",
 		Long: `emit-llvm writes the LLVM IR (LLVM 14, typed pointers) of one cascade at one
 shape: a function fusemax_NAME taking pointers to the inputs and outputs in
 declaration order (plus an i64* of per-tensor read and write counts with
 --count-accesses). Iterate blocks are loops, filters guards, reductions start
 from their identity. See docs/llvm.md. eval --backend llvm compiles and runs
-the same code.`,
+the same code.
+
+With --mapping the code follows the mapping's tiling at this shape, on the
+architecture --arch (by default the one a shipped config pairs with the
+mapping; --set overrides spec values as in simulate): the sizes it fixes
+(fusemax-binding: M0 = the 2D array's rows) and its groups (P in tiles of
+P1 x columns) as the outermost loop around the iterate block.`,
 		Example: `  fusemax emit-llvm attention_1pass --shape E=64,F=64,M=4096,M0=64,P=4096 -o attn.ll
+  fusemax emit-llvm attention_1pass --shape E=64,F=64,M=4096,P=4096 --mapping fusemax-binding -o attn.ll
   opt-14 -O3 -mcpu=native attn.ll -S -o attn.opt.ll`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -81,7 +195,7 @@ the same code.`,
 			if err != nil {
 				return err
 			}
-			sizes, err := bindShape(c, shape, cmd.ErrOrStderr())
+			sizes, err := lf.bind(c, shape, cmd.ErrOrStderr(), &opts)
 			if err != nil {
 				return err
 			}

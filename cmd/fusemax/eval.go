@@ -52,8 +52,8 @@ reads and writes of every tensor.`,
 			if backend != "interp" && backend != "llvm" {
 				return usagef("--backend must be interp or llvm, not %q", backend)
 			}
-			if backend == "interp" && (lf.storage != "native" || lf.count || lf.tile != "" || lf.noTile) {
-				return usagef("--storage, --count-accesses, --tile and --no-tile need --backend llvm")
+			if backend == "interp" && (lf.storage != "native" || lf.count || lf.tile != "" || lf.noTile || lf.mapping != "" || lf.arch != "" || len(lf.sets) > 0) {
+				return usagef("--storage, --count-accesses, --tile, --no-tile, --mapping, --arch and --set need --backend llvm")
 			}
 			lf.dtype = dtype
 			llvmOpts, err := lf.options()
@@ -64,7 +64,7 @@ reads and writes of every tensor.`,
 			if err != nil {
 				return err
 			}
-			sizes, err := bindShape(c, shape, cmd.ErrOrStderr())
+			sizes, err := lf.bind(c, shape, cmd.ErrOrStderr(), &llvmOpts)
 			if err != nil {
 				return err
 			}
@@ -111,16 +111,17 @@ reads and writes of every tensor.`,
 	f.BoolVar(&lf.count, "count-accesses", false, "llvm: count and print element reads and writes per tensor")
 	f.StringVar(&lf.tile, "tile", "", "llvm: tile of the rank hoisted around an iterate block, e.g. P=128")
 	f.BoolVar(&lf.noTile, "no-tile", false, "llvm: hoist no rank around iterate blocks")
+	lf.registerMapping(cmd, "llvm: ")
 	f.StringVar(&out, "out", "", "directory to write NAME.npy files into")
 	rootCmd.AddCommand(cmd)
 }
 
 func writeCounts(w io.Writer, c *einsum.Cascade, r *llvm.Result) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "TENSOR\tREADS\tWRITES")
+	fmt.Fprintln(tw, "TENSOR\tREADS\tWRITES\tTILE-READS\tTILE-WRITES")
 	for _, t := range c.Tensors {
 		if a, ok := r.Counts[t.Name]; ok {
-			fmt.Fprintf(tw, "%s\t%d\t%d\n", t.Name, a.Reads, a.Writes)
+			fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\n", t.Name, a.Reads, a.Writes, a.TileReads, a.TileWrites)
 		}
 	}
 	tw.Flush()

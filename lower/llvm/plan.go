@@ -437,9 +437,18 @@ func (p *plan) planMapTiling(tile map[string]int64) error {
 	for _, e := range l.Body {
 		written[e.Output.Tensor] = true
 	}
-	if r.Parent != nil || len(r.Parts) > 0 || mentions(l.Until, r) || !p.independent(l, r, written) {
-		return fmt.Errorf("the mapping splits %s into groups of %d, but the iterate block at %s cannot run one group of %s at a time: %s is split, ends on it, or some statement of the block is not independent across it",
-			r.Name, tile[r.Name], l.Pos, r.Name, r.Name)
+	why := ""
+	switch {
+	case r.Parent != nil || len(r.Parts) > 0:
+		why = r.Name + " is part of a split"
+	case mentions(l.Until, r):
+		why = "its end condition depends on " + r.Name
+	case !p.independent(l, r, written):
+		why = "not every statement of it is a loop over " + r.Name + " whose values of " + r.Name + " never meet"
+	}
+	if why != "" {
+		return fmt.Errorf("the mapping splits %s into groups of %d, but the iterate block at %s cannot run one group at a time: %s",
+			r.Name, tile[r.Name], l.Pos, why)
 	}
 	p.tiles[l] = tiling{loop: l, rank: r, size: tile[r.Name]}
 	return nil
