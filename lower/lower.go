@@ -18,7 +18,27 @@ type Options struct {
 	// the paper's ideal-throughput model leaves out: dependents wait for it,
 	// the array does not.
 	PipelineLatency bool
+	// EnergyProfile names the energy accounting: ProfilePhysical (the
+	// default, "") charges every PE's register-file accesses;
+	// ProfileFuseMaxMicro24 is the FuseMax artifact's accounting, which
+	// charges each array one PE's register-file accesses, as Timeloop's
+	// per-instance statistics give them (MODEL.md §9.1, §13). The artifact's
+	// other quirks are data: a configuration's profile_set (e.g. +Cascade's
+	// uncharged exponentials), and the DRAM reads≠updates guard, which its
+	// traffic obeys too and so applies under both.
+	EnergyProfile string
 }
+
+// The energy accounting profiles of Options.EnergyProfile.
+const (
+	ProfilePhysical       = "physical"
+	ProfileFuseMaxMicro24 = "fusemax-micro24"
+)
+
+// Profiles lists the energy accounting profiles.
+func Profiles() []string { return []string{ProfilePhysical, ProfileFuseMaxMicro24} }
+
+func knownProfile(p string) bool { return p == ProfilePhysical || p == ProfileFuseMaxMicro24 }
 
 // Plan is a lowered design point: the schedule and what the lowering
 // decided on the way.
@@ -96,6 +116,9 @@ type lowering struct {
 // shape (rank sizes; sizes the cascade does not name, such as B and H,
 // count independent instances when the mapping lists them).
 func Lower(c *einsum.Cascade, a *arch.Spec, m *Mapping, shape map[string]int64, opt Options) (*Plan, error) {
+	if opt.EnergyProfile != "" && !knownProfile(opt.EnergyProfile) {
+		return nil, fmt.Errorf("unknown energy profile %q (known: %s)", opt.EnergyProfile, strings.Join(Profiles(), ", "))
+	}
 	lw := &lowering{c: c, a: a, m: m, shape: shape, derived: map[string]int64{}, word: a.WordBytes}
 	if len(a.Memories) < 2 {
 		return nil, fmt.Errorf("%s: the mapping needs an off-chip level and a global buffer", a.File)

@@ -28,12 +28,12 @@ func load(t testing.TB, kernel, archName string, sets ...string) (*einsum.Cascad
 
 func run(t testing.TB, cfg refConfig, shape map[string]int64, so sim.Options, sets ...string) *Report {
 	t.Helper()
-	c, a := load(t, cfg.kernel, cfg.arch)
-	m, err := LoadMapping(cfg.mapping, shape, sets)
+	conf, c, a := loadRef(t, cfg)
+	m, err := LoadMapping(conf.Mapping, shape, sets)
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := Simulate(c, a, m, shape, Options{}, so)
+	r, err := Simulate(c, a, m, shape, Options{EnergyProfile: ProfileFuseMaxMicro24}, so)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -301,9 +301,9 @@ func BenchmarkSimulateBERT(b *testing.B) {
 		for _, seq := range []int64{1 << 10, 1 << 20} {
 			b.Run(cfg.name+"/"+workload.FormatLength(seq), func(b *testing.B) {
 				shape := bert.Shape(seq)
-				c, a := load(b, cfg.kernel, cfg.arch)
+				conf, c, a := loadRef(b, cfg)
 				for i := 0; i < b.N; i++ {
-					m, err := LoadMapping(cfg.mapping, shape, nil)
+					m, err := LoadMapping(conf.Mapping, shape, nil)
 					if err != nil {
 						b.Fatal(err)
 					}

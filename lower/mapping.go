@@ -29,6 +29,11 @@ type Mapping struct {
 	Prefetch  int
 	Writeback int
 	Stages    map[string]int
+	// OneAtATime runs the iterate loop's iterations one at a time: no unit
+	// starts iteration i+1 before every unit has finished iteration i
+	// (`iterations: one-at-a-time`; the default, `pipelined`, lets a unit
+	// run ahead as far as its dependencies and buffers allow).
+	OneAtATime bool
 	// Stationarity picks an entry of Orders; an Einsum with an order gets
 	// the stationary nest of MODEL.md §6.1.
 	Stationarity string
@@ -64,7 +69,11 @@ type EinsumMap struct {
 	Keep      []string // tensors this Einsum passes through the global buffer even when they live off chip
 	Staged    []string // off-chip tensors this Einsum reads from an on-chip copy an earlier pass made
 	Registers []string // tensors it takes straight from the producer's registers
-	node      *yaml.Node
+	// Drain is a size expression: how many of its own durations the
+	// operation's result takes, after its last issue cycle, to be visible to
+	// dependents (an unpipelined reduction across the array); "" is none.
+	Drain string
+	node  *yaml.Node
 }
 
 // Pos is where an Einsum's binding is written, for messages.
@@ -213,6 +222,13 @@ func decodeMapping(d *specs.Doc) (*Mapping, error) {
 	}
 	m.Prefetch = int(o.Int("prefetch", false, 0))
 	m.Writeback = int(o.Int("writeback", false, 0))
+	switch it := o.Str("iterations", false); it {
+	case "", "pipelined":
+	case "one-at-a-time":
+		m.OneAtATime = true
+	default:
+		o.Failf(o.Get("iterations"), "mapping.iterations must be pipelined or one-at-a-time, not %q", it)
+	}
 	st := o.Sub("stages", false)
 	for _, k := range st.Keys() {
 		m.Stages[k] = int(st.Int(k, true, 0))
@@ -254,6 +270,7 @@ func decodeMapping(d *specs.Doc) (*Mapping, error) {
 			em.Keep = x.StrList("keep")
 			em.Staged = x.StrList("staged")
 			em.Registers = x.StrList("registers")
+			em.Drain = x.Str("drain", false)
 			x.Done()
 		}
 		m.Einsums[k] = em

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/fusemax/fusemax/arch"
+	"github.com/fusemax/fusemax/einsum"
 	"github.com/fusemax/fusemax/kernels"
 	"github.com/fusemax/fusemax/sim"
 	"github.com/fusemax/fusemax/workload"
@@ -57,7 +58,7 @@ func readCSV(t testing.TB, path string) (header []string, rows [][]string) {
 // makes the reference higher (8%).
 func exactEnergy(config, model, seq string) bool {
 	switch config {
-	case "binding":
+	case "binding", "arch", "cascade":
 		return seq != "256K" && seq != "1M"
 	case "flat":
 		return seq == "1K" || seq == "4K" || seq == "16K" || (seq == "256K" && (model == "BERT" || model == "T5"))
@@ -65,11 +66,32 @@ func exactEnergy(config, model, seq string) bool {
 	return false
 }
 
-type refConfig struct{ name, kernel, arch, mapping, file string }
+type refConfig struct{ name, config, file string }
 
 var refConfigs = []refConfig{
-	{"binding", "attention_1pass", "fusemax-cloud", "fusemax-binding", "attn-binding.csv"},
-	{"flat", "attention_3pass", "flat-cloud", "flat", "attn-flat.csv"},
+	{"binding", "fusemax-micro24/binding", "attn-binding.csv"},
+	{"flat", "fusemax-micro24/flat", "attn-flat.csv"},
+	{"cascade", "fusemax-micro24/cascade", "attn-cascade.csv"},
+	{"arch", "fusemax-micro24/arch", "attn-arch.csv"},
+}
+
+// loadRef loads a configuration with the arch overrides of the artifact's
+// accounting profile.
+func loadRef(t testing.TB, cfg refConfig) (*Config, *einsum.Cascade, *arch.Spec) {
+	t.Helper()
+	conf, err := LoadConfig(cfg.config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prog, err := kernels.Load(conf.Kernel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := arch.Load(conf.Arch, conf.ArchSets(ProfileFuseMaxMicro24))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return conf, prog.Cascades[0], a
 }
 
 // TestReferenceCSVs runs every (model, length) row of the artifact's
@@ -79,14 +101,7 @@ func TestReferenceCSVs(t *testing.T) {
 	worst := map[string]float64{}
 	for _, cfg := range refConfigs {
 		header, rows := readCSV(t, filepath.Join(dir, cfg.file))
-		prog, err := kernels.Load(cfg.kernel)
-		if err != nil {
-			t.Fatal(err)
-		}
-		a, err := arch.Load(cfg.arch, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
+		conf, c, a := loadRef(t, cfg)
 		for _, row := range rows {
 			model, err := workload.Lookup(row[0])
 			if err != nil {
@@ -97,11 +112,11 @@ func TestReferenceCSVs(t *testing.T) {
 				t.Fatal(err)
 			}
 			shape := model.Shape(seq)
-			m, err := LoadMapping(cfg.mapping, shape, nil)
+			m, err := LoadMapping(conf.Mapping, shape, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
-			rep, err := Simulate(prog.Cascades[0], a, m, shape, Options{}, sim.Options{})
+			rep, err := Simulate(c, a, m, shape, Options{EnergyProfile: ProfileFuseMaxMicro24}, sim.Options{})
 			if err != nil {
 				t.Fatalf("%s %s %s: %v", cfg.name, row[0], row[1], err)
 			}

@@ -89,6 +89,16 @@ func (lw *lowering) schedule(opt Options) (*Plan, error) {
 		if opt.PipelineLatency && len(p.array.Dims) == 2 {
 			op.Latency = float64(p.array.Dims[0] + p.array.Dims[1] - 2)
 		}
+		if p.m.Drain != "" {
+			d, err := lw.eval(p.m.Drain, "einsums."+e.Name()+".drain")
+			if err != nil {
+				return nil, err
+			}
+			if d < 0 {
+				return nil, fmt.Errorf("%s: %s: drain %q = %g is negative", m.Pos(e.Name()), e.Name(), p.m.Drain, d)
+			}
+			op.Latency += d * cycles
+		}
 		inst := float64(p.nInst)
 		for k, v := range p.prims {
 			op.Actions[p.array.Name+"."+k] += float64(v) * points / inst
@@ -97,10 +107,14 @@ func (lw *lowering) schedule(opt Options) (*Plan, error) {
 			c := x.cnt
 			op.Actions[l3.Name+".read"] += c.Reads[1] / l3Words / inst
 			op.Actions[l3.Name+".write"] += (c.Updates[1] + c.Fills[1]) / l3Words / inst
-			// Register files are charged one PE's accesses, as the artifact's
-			// per-instance statistics do (MODEL.md §9.1).
-			op.Actions[p.array.Name+".rf.read"] += c.PerInst[2].Reads / inst
-			op.Actions[p.array.Name+".rf.write"] += (c.PerInst[2].Updates + c.PerInst[2].Fills) / inst
+			rr, rw := c.Reads[2], c.Updates[2]+c.Fills[2]
+			if opt.EnergyProfile == ProfileFuseMaxMicro24 {
+				// One PE's accesses, as the artifact's per-instance
+				// statistics give them (MODEL.md §9.1).
+				rr, rw = c.PerInst[2].Reads, c.PerInst[2].Updates+c.PerInst[2].Fills
+			}
+			op.Actions[p.array.Name+".rf.read"] += rr / inst
+			op.Actions[p.array.Name+".rf.write"] += rw / inst
 		}
 		for k, v := range op.Actions {
 			if v == 0 {
@@ -281,6 +295,9 @@ func (lw *lowering) schedule(opt Options) (*Plan, error) {
 			stores[e.Output.Tensor.Name] = st
 		}
 	}
+	if m.OneAtATime && inner != nil {
+		lw.oneAtATime(group, inner)
+	}
 	if len(preLoop) > 0 {
 		body := append([]sim.Item{}, group.Body[:innerAt]...)
 		body = append(body, preLoop...)
@@ -289,6 +306,30 @@ func (lw *lowering) schedule(opt Options) (*Plan, error) {
 	lw.holds(plan)
 	sort.SliceStable(plan.Einsums, func(i, j int) bool { return false })
 	return plan, nil
+}
+
+// oneAtATime makes every compute operation of an iteration wait for the
+// last operation of each unit in the previous iteration, the previous
+// group's last iteration included: a unit runs in issue order, so that is
+// the whole previous iteration.
+func (lw *lowering) oneAtATime(group, inner *sim.Loop) {
+	last := map[int]*sim.Op{}
+	var units []int
+	for _, it := range inner.Body {
+		if o, ok := it.(*sim.Op); ok && o.Einsum != "" {
+			if last[o.Unit] == nil {
+				units = append(units, o.Unit)
+			}
+			last[o.Unit] = o
+		}
+	}
+	for _, it := range inner.Body {
+		if o, ok := it.(*sim.Op); ok && o.Einsum != "" {
+			for _, u := range units {
+				o.Deps = append(o.Deps, sim.Dep{Op: last[u], Loop: inner, Back: 1}, sim.Dep{Op: last[u], Loop: group, Back: 1})
+			}
+		}
+	}
 }
 
 // changesPerIteration reports whether an access's DRAM tile changes with

@@ -2,15 +2,15 @@ package reproduce
 
 import (
 	"fmt"
-	"strings"
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/fusemax/fusemax/lower"
 	"github.com/fusemax/fusemax/specs"
 	"github.com/fusemax/fusemax/workload"
 )
 
-// Experiment is a reproduction spec (specs/configs/NAME/reproduce.yaml).
+// Experiment is a reproduction spec (specs/experiments/NAME.yaml).
 type Experiment struct {
 	Name         string
 	File         string
@@ -44,8 +44,6 @@ type AttnConfig struct {
 	Name, Label, Config, CSV string
 	Columns                  []string // per-Einsum activity columns
 	End2End                  string   // the platform whose GEMMs complete it end to end
-	// ProfileSet are arch overrides that apply under one energy profile.
-	ProfileSet map[string][]string
 }
 
 // Layer is one non-attention GEMM of a transformer block.
@@ -77,13 +75,9 @@ type Pareto struct {
 }
 
 // LoadExperiment reads the reproduction spec of an experiment by name (the
-// embedded specs/configs/NAME/reproduce.yaml) or by file path.
+// embedded specs/experiments/NAME.yaml) or by file path.
 func LoadExperiment(ref string) (*Experiment, error) {
-	name := ref
-	if !strings.HasSuffix(ref, ".yaml") {
-		name = ref + "/reproduce"
-	}
-	file, src, err := specs.Read("configs", name)
+	file, src, err := specs.Read("experiments", ref)
 	if err != nil {
 		return nil, fmt.Errorf("no experiment %q: %v", ref, err)
 	}
@@ -102,7 +96,7 @@ func ParseExperiment(file string, src []byte) (*Experiment, error) {
 	x.Name = o.Str("experiment", true)
 	x.Profile = o.Str("energy_profile", false)
 	if x.Profile == "" {
-		x.Profile = "physical"
+		x.Profile = lower.ProfilePhysical
 	}
 	for _, name := range o.StrList("workloads") {
 		m, err := workload.Lookup(name)
@@ -124,15 +118,10 @@ func ParseExperiment(file string, src []byte) (*Experiment, error) {
 	for i, n := range list(d, a.Need("configs"), "attention.configs", &errs) {
 		c := d.Obj(n, fmt.Sprintf("attention.configs[%d]", i), &errs)
 		ac := AttnConfig{Name: c.Str("name", true), Label: c.Str("label", true), Config: c.Str("config", true),
-			CSV: c.Str("csv", true), Columns: c.StrList("columns"), End2End: c.Str("end2end", false), ProfileSet: map[string][]string{}}
+			CSV: c.Str("csv", true), Columns: c.StrList("columns"), End2End: c.Str("end2end", false)}
 		if ac.Columns == nil {
 			ac.Columns = []string{}
 		}
-		ps := c.Sub("profile_set", false)
-		for _, k := range ps.Keys() {
-			ac.ProfileSet[k] = ps.StrList(k)
-		}
-		ps.Done()
 		c.Done()
 		x.Attention = append(x.Attention, ac)
 	}

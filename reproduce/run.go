@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/fusemax/fusemax/lower"
 )
 
 // Options tunes a reproduction.
@@ -22,9 +24,6 @@ type Options struct {
 	// goroutine at a time).
 	Progress func(done, total int)
 }
-
-// Physical is the energy profile that charges every access and operation.
-const Physical = "physical"
 
 // Output is a finished reproduction.
 type Output struct {
@@ -100,8 +99,8 @@ func Run(x *Experiment, ev Evaluator, opt Options) (*Output, error) {
 	if prof == "" {
 		prof = x.Profile
 	}
-	alt := Physical
-	if prof == Physical {
+	alt := lower.ProfilePhysical
+	if prof == lower.ProfilePhysical {
 		alt = x.Profile
 	}
 	if alt == prof {
@@ -123,7 +122,7 @@ func Run(x *Experiment, ev Evaluator, opt Options) (*Output, error) {
 	attn := func(c AttnConfig, w Workload, s Seq, profile string) *cell {
 		slot := &cell{}
 		jobs = append(jobs, func() {
-			slot.r, slot.err = m.get(Point{Config: c.Config, Shape: w.Shape(s.N), ArchSet: c.ProfileSet[profile], Profile: profile})
+			slot.r, slot.err = m.get(Point{Config: c.Config, Shape: w.Shape(s.N), Profile: profile})
 		})
 		return slot
 	}

@@ -10,42 +10,42 @@ import (
 	"github.com/fusemax/fusemax/kernels"
 	"github.com/fusemax/fusemax/lower"
 	"github.com/fusemax/fusemax/sim"
-	"github.com/fusemax/fusemax/specs"
 )
 
 // Simulator is the shipped Evaluator: it loads the point's configuration
-// (kernel, arch spec with the point's overrides, mapping spec), lowers the
-// cascade and runs the simulator, the same path as `fusemax simulate`.
+// (kernel, arch spec with the configuration's and the point's overrides,
+// mapping spec), lowers the cascade under the point's energy profile and
+// runs the simulator, the same path as `fusemax simulate`.
 type Simulator struct {
 	mu       sync.Mutex
 	cascades map[string]*einsum.Cascade
-	configs  map[string][3]string
+	configs  map[string]*lower.Config
 }
 
 // NewSimulator returns an Evaluator backed by lower.Simulate.
 func NewSimulator() *Simulator {
-	return &Simulator{cascades: map[string]*einsum.Cascade{}, configs: map[string][3]string{}}
+	return &Simulator{cascades: map[string]*einsum.Cascade{}, configs: map[string]*lower.Config{}}
 }
 
 // Evaluate simulates one point.
 func (s *Simulator) Evaluate(p Point) (*Result, error) {
-	kernel, archRef, mappingRef, err := s.config(p.Config)
+	conf, err := s.config(p.Config)
 	if err != nil {
 		return nil, err
 	}
-	c, err := s.cascade(kernel)
+	c, err := s.cascade(conf.Kernel)
 	if err != nil {
 		return nil, err
 	}
-	a, err := arch.Load(archRef, p.ArchSet)
+	a, err := arch.Load(conf.Arch, append(conf.ArchSets(p.Profile), p.ArchSet...))
 	if err != nil {
 		return nil, err
 	}
-	m, err := lower.LoadMapping(mappingRef, p.Shape, nil)
+	m, err := lower.LoadMapping(conf.Mapping, p.Shape, nil)
 	if err != nil {
 		return nil, err
 	}
-	rep, err := lower.Simulate(c, a, m, p.Shape, lower.Options{}, sim.Options{})
+	rep, err := lower.Simulate(c, a, m, p.Shape, lower.Options{EnergyProfile: p.Profile}, sim.Options{})
 	if err != nil {
 		return nil, err
 	}
@@ -55,60 +55,21 @@ func (s *Simulator) Evaluate(p Point) (*Result, error) {
 		r.Utilization[ar.Name] = rep.Utilization[ar.Name]
 	}
 	r.MemoryS = rep.Utilization[a.Memories[0].Name] * rep.LatencyS
-	switch p.Profile {
-	case Physical:
-		r.EnergyPJ += physicalRegisterFiles(a, rep.EnergyByAction)
-	case "", "fusemax-micro24":
-		// lower's own accounting is the artifact's (MODEL.md §9.1).
-	default:
-		return nil, fmt.Errorf("unknown energy profile %q (known: fusemax-micro24, %s)", p.Profile, Physical)
-	}
 	return r, nil
 }
 
-// physicalRegisterFiles is the register-file energy the artifact's
-// accounting leaves out: lower charges one PE's accesses per array (Timeloop's
-// per-instance statistics), while every PE of the array makes them. Until
-// lower counts register files over all instances itself, the difference is
-// the per-PE energy times the other PEs, which assumes every operation
-// spans the whole array (true of every 2D Einsum of the FuseMax
-// configurations; FLAT's output-stationary AV uses a quarter of it, so its
-// register files are overcharged here).
-func physicalRegisterFiles(a *arch.Spec, byAction map[string]float64) float64 {
-	var extra float64
-	for _, ar := range a.Arrays {
-		rf := byAction[ar.Name+".rf.read"] + byAction[ar.Name+".rf.write"]
-		extra += rf * float64(ar.PEs()-1)
-	}
-	return extra
-}
-
-func (s *Simulator) config(ref string) (kernel, archRef, mappingRef string, err error) {
+func (s *Simulator) config(ref string) (*lower.Config, error) {
 	s.mu.Lock()
-	c, ok := s.configs[ref]
-	s.mu.Unlock()
-	if ok {
-		return c[0], c[1], c[2], nil
+	defer s.mu.Unlock()
+	if c, ok := s.configs[ref]; ok {
+		return c, nil
 	}
-	file, src, err := specs.Read("configs", ref)
+	c, err := lower.LoadConfig(ref)
 	if err != nil {
-		return "", "", "", err
+		return nil, err
 	}
-	d, err := specs.Parse(file, src)
-	if err != nil {
-		return "", "", "", err
-	}
-	var errs specs.Errors
-	o := d.Obj(d.Root, "config", &errs)
-	c = [3]string{o.Str("kernel", true), o.Str("arch", true), o.Str("mapping", true)}
-	o.Done()
-	if err := errs.Err(); err != nil {
-		return "", "", "", err
-	}
-	s.mu.Lock()
 	s.configs[ref] = c
-	s.mu.Unlock()
-	return c[0], c[1], c[2], nil
+	return c, nil
 }
 
 // cascade parses a built-in kernel once; lowering does not modify it.

@@ -10,14 +10,16 @@ import (
 	"strings"
 )
 
-// FS holds the shipped specs: arch/*.yaml, mapping/*.yaml, configs/**.yaml.
+// FS holds the shipped specs: arch/*.yaml, mapping/*.yaml, configs/**.yaml
+// (kernel, arch, mapping triples) and experiments/*.yaml (reproductions).
 //
-//go:embed arch mapping configs
+//go:embed arch mapping configs experiments
 var FS embed.FS
 
 // Read resolves a spec reference. A reference that names an existing file
 // is read from disk (so a user's own spec always wins); otherwise it is
-// looked up among the embedded specs of kind (arch, mapping or configs),
+// looked up among the embedded specs of kind (arch, mapping, configs or
+// experiments),
 // with or without the .yaml suffix. It returns the name to print in
 // messages and the bytes.
 func Read(kind, ref string) (string, []byte, error) {

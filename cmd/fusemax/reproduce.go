@@ -3,9 +3,11 @@ package main
 import (
 	"fmt"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 
+	"github.com/fusemax/fusemax/lower"
 	"github.com/fusemax/fusemax/reproduce"
 	"github.com/spf13/cobra"
 )
@@ -16,7 +18,7 @@ func init() {
 		Use:   "reproduce EXPERIMENT [--out DIR] [--compare DIR] [--energy-profile NAME]",
 		Short: "Regenerate a paper's evaluation (CSVs, SVG figures, summary.md) from the shipped cascades and specs",
 		Long: `reproduce runs every design point of an experiment spec
-(specs/configs/EXPERIMENT/reproduce.yaml) through the lowering and the
+(specs/experiments/EXPERIMENT.yaml, or a YAML file) through the lowering and the
 simulator and writes, in --out: the paper artifact's CSVs (same names,
 columns and number formatting), its figures as SVG, and summary.md with the
 headline numbers under both energy profiles. With --compare DIR, summary.md
@@ -33,8 +35,8 @@ in summary.md, and the command exits with status 1 after writing the rest.`,
   fusemax reproduce fusemax-micro24 --out /tmp/fm --compare ../shared/reference/fusemax-micro24/results`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if profile != "" && profile != reproduce.Physical && profile != "fusemax-micro24" {
-				return usagef("--energy-profile must be fusemax-micro24 or %s, not %q", reproduce.Physical, profile)
+			if profile != "" && !slices.Contains(lower.Profiles(), profile) {
+				return usagef("--energy-profile must be one of %s, not %q", strings.Join(lower.Profiles(), ", "), profile)
 			}
 			if compare != "" {
 				if st, err := os.Stat(compare); err != nil || !st.IsDir() {

@@ -19,7 +19,7 @@ import (
 )
 
 func init() {
-	var config, archRef, mappingRef, cascade, shapeArg, model, seq, out string
+	var config, archRef, mappingRef, cascade, shapeArg, model, seq, out, profile string
 	var sets []string
 	var pipeline, full bool
 	cmd := &cobra.Command{
@@ -34,7 +34,15 @@ Specs are built-in names (arch: ` + strings.Join(specs.Names("arch"), ", ") + `;
 mapping: ` + strings.Join(specs.Names("mapping"), ", ") + `) or YAML files.
 
 --set overrides any spec value: arch.PATH=VALUE or mapping.PATH=VALUE, e.g.
---set arch.arrays.2d.rows=128 --set arch.memory.L3.capacity=32MiB.
+--set arch.arrays.2d.rows=128 --set arch.memory.L3.capacity=32MiB. A
+configuration's own arch overrides (its set and, for the chosen energy
+profile, its profile_set) apply first.
+
+--energy-profile picks the energy accounting: physical (the default: every
+PE's register-file accesses, every operation at the spec's energy) or
+fusemax-micro24 (the FuseMax artifact's: one PE's register-file accesses per
+array, plus the configuration's profile_set overrides, e.g. +Cascade's
+uncharged exponentials).
 
 The workload is a built-in model at a sequence length (BERT, TrXL, T5, XLM;
 M = P = LEN) or any shape; sizes the cascade does not name (B, H) count
@@ -51,19 +59,27 @@ independent instances.`,
 			if len(args) == 1 {
 				kernel = args[0]
 			}
+			if profile == "" {
+				profile = lower.ProfilePhysical
+			}
+			if !slices.Contains(lower.Profiles(), profile) {
+				return usagef("--energy-profile must be one of %s, not %q", strings.Join(lower.Profiles(), ", "), profile)
+			}
+			var archSets []string
 			if config != "" {
-				k, a, m, err := loadConfig(config)
+				conf, err := lower.LoadConfig(config)
 				if err != nil {
 					return err
 				}
 				if kernel == "" {
-					kernel = k
+					kernel = conf.Kernel
 				}
 				if archRef == "" {
-					archRef = a
+					archRef = conf.Arch
+					archSets = conf.ArchSets(profile)
 				}
 				if mappingRef == "" {
-					mappingRef = m
+					mappingRef = conf.Mapping
 				}
 			}
 			if kernel == "" || archRef == "" || mappingRef == "" {
@@ -73,7 +89,7 @@ independent instances.`,
 			if err != nil {
 				return err
 			}
-			var archSets, mapSets []string
+			var mapSets []string
 			for _, s := range sets {
 				switch {
 				case strings.HasPrefix(s, "arch."):
@@ -96,7 +112,7 @@ independent instances.`,
 			if err != nil {
 				return err
 			}
-			rep, err := lower.Simulate(c, a, m, shape, lower.Options{PipelineLatency: pipeline}, sim.Options{NoFastForward: full})
+			rep, err := lower.Simulate(c, a, m, shape, lower.Options{PipelineLatency: pipeline, EnergyProfile: profile}, sim.Options{NoFastForward: full})
 			if err != nil {
 				return err
 			}
@@ -125,24 +141,8 @@ independent instances.`,
 	f.BoolVar(&pipeline, "pipeline-latency", false, "charge 2D tile operations their systolic fill and drain")
 	f.BoolVar(&full, "no-fast-forward", false, "simulate every loop iteration (slow; for checking the fast-forward)")
 	f.StringVarP(&out, "output", "o", "table", "output format: table, json or csv")
+	f.StringVar(&profile, "energy-profile", "", "energy accounting: physical (default) or fusemax-micro24 (the FuseMax artifact's)")
 	rootCmd.AddCommand(cmd)
-}
-
-// loadConfig reads a configuration spec: the kernel, arch and mapping it names.
-func loadConfig(ref string) (kernel, archRef, mappingRef string, err error) {
-	file, src, err := specs.Read("configs", ref)
-	if err != nil {
-		return "", "", "", err
-	}
-	d, err := specs.Parse(file, src)
-	if err != nil {
-		return "", "", "", err
-	}
-	var errs specs.Errors
-	o := d.Obj(d.Root, "config", &errs)
-	kernel, archRef, mappingRef = o.Str("kernel", true), o.Str("arch", true), o.Str("mapping", true)
-	o.Done()
-	return kernel, archRef, mappingRef, errs.Err()
 }
 
 func simShape(shape, model, seq string) (map[string]int64, error) {
@@ -236,3 +236,13 @@ func writeReportCSV(w io.Writer, r *lower.Report) error {
 func g(v float64) string { return fmt.Sprintf("%.10g", v) }
 
 func sortedNames[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }
+
+// loadConfig is a configuration's (kernel, arch, mapping) triple, for the
+// commands that take no arch overrides from it.
+func loadConfig(ref string) (kernel, archRef, mappingRef string, err error) {
+	c, err := lower.LoadConfig(ref)
+	if err != nil {
+		return "", "", "", err
+	}
+	return c.Kernel, c.Arch, c.Mapping, nil
+}
