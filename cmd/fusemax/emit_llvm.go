@@ -88,16 +88,9 @@ func (f *llvmFlags) bind(c *einsum.Cascade, shape string, stderr io.Writer, opts
 	if err != nil {
 		return nil, usagef("--shape: %v", err)
 	}
-	var archSets, mapSets []string
-	for _, x := range f.sets {
-		switch {
-		case strings.HasPrefix(x, "arch."):
-			archSets = append(archSets, strings.TrimPrefix(x, "arch."))
-		case strings.HasPrefix(x, "mapping."):
-			mapSets = append(mapSets, strings.TrimPrefix(x, "mapping."))
-		default:
-			return nil, usagef("--set %s: say which spec, arch.PATH=VALUE or mapping.PATH=VALUE", x)
-		}
+	archSets, mapSets, err := splitSets(f.sets)
+	if err != nil {
+		return nil, err
 	}
 	m, err := lower.LoadMapping(f.mapping, s, mapSets)
 	if err != nil {
@@ -150,6 +143,21 @@ func (f *llvmFlags) bind(c *einsum.Cascade, shape string, stderr io.Writer, opts
 		return nil, fmt.Errorf("--mapping %s: %w", m.Name, err)
 	}
 	return sizes, nil
+}
+
+// splitSets sorts --set values by the spec they override, without the
+// prefix: arch.PATH=VALUE and mapping.PATH=VALUE.
+func splitSets(sets []string) (archSets, mapSets []string, err error) {
+	for _, x := range sets {
+		if v, ok := strings.CutPrefix(x, "arch."); ok {
+			archSets = append(archSets, v)
+		} else if v, ok := strings.CutPrefix(x, "mapping."); ok {
+			mapSets = append(mapSets, v)
+		} else {
+			return nil, nil, usagef("--set %s: say which spec, arch.PATH=VALUE or mapping.PATH=VALUE", x)
+		}
+	}
+	return archSets, mapSets, nil
 }
 
 // pairedArch is the architecture of the first shipped config that uses

@@ -18,6 +18,11 @@
 // back. The driver also reports the kernel time, the peak resident set size
 // and, with Options.CountAccesses, the element reads and writes per tensor.
 //
+// A mapping reaches it as Options.MapTile (the CLI derives it with package
+// lower), so that the executed loop nest is the simulated one; its tests
+// compare the counts with the simulator's (docs/llvm.md).
+//
 // The package is a backend: it may import einsum and tensor, and must not
-// import sim, lower (the architecture mapping) or anything under cmd.
+// import sim, lower (the architecture mapping) or anything under cmd; only
+// its tests do.
 package llvm
