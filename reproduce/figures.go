@@ -6,6 +6,7 @@ import (
 	"image/color"
 	"math"
 	"strconv"
+	"strings"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -18,32 +19,49 @@ import (
 // tables of out (a fresh run or CSVs read back). A figure whose tables are
 // missing is left out; a configuration missing from one is left out of it.
 func Figures(out *Output) (map[string][]byte, error) {
-	x := out.Experiment
+	pages, err := figurePages(out)
+	if err != nil {
+		return nil, err
+	}
 	figs := map[string][]byte{}
-	add := func(name string, b []byte, err error) error {
+	for name, pg := range pages {
+		b, err := pg.svg()
+		if err != nil {
+			return nil, fmt.Errorf("%s: %v", name, err)
+		}
+		figs[name] = b
+	}
+	return figs, nil
+}
+
+// figurePages lays the figures out without rendering them, so that a test
+// can check where their text and marks land.
+func figurePages(out *Output) (map[string]*page, error) {
+	x := out.Experiment
+	pages := map[string]*page{}
+	add := func(name string, pg *page, err error) error {
 		if err != nil {
 			return fmt.Errorf("%s: %v", name, err)
 		}
-		if b != nil {
-			figs[name] = b
+		if pg != nil {
+			pages[name] = pg
 		}
 		return nil
 	}
-	units := x.Units
-	if len(units) >= 2 {
-		for i, u := range units[:2] {
-			name := fmt.Sprintf("fig6%c-util-%s.svg", 'a'+i, u)
-			title := fmt.Sprintf("Figure 6%c: %s array utilization", 'a'+i, u)
-			b, err := x.groupedFigure(out.Tables, title, u+" utilization (fraction of PE·cycles)", false,
-				func(t *Table, c AttnConfig, w, s string) (float64, bool) {
-					return t.Get("util_"+u, w, s)
-				})
-			if err := add(name, b, err); err != nil {
-				return nil, err
-			}
+	for i, u := range x.Units[:min(2, len(x.Units))] {
+		name := fmt.Sprintf("fig6%c-util-%s.svg", 'a'+i, u)
+		title := fmt.Sprintf("Figure 6%c: %s array utilization", 'a'+i, unitName(u))
+		pg, err := x.groupedFigure(out.Tables, title, unitName(u)+" array utilization (% of PE-cycles busy)", yPercent,
+			func(c AttnConfig, w, s string) (float64, bool) {
+				v, ok := out.Tables[c.CSV].Get("util_"+u, w, s)
+				return 100 * v, ok
+			})
+		if err := add(name, pg, err); err != nil {
+			return nil, err
 		}
 	}
-	if b, err := x.einsumFigure(out.Tables); add("fig7-bert-einsum-activity.svg", b, err) != nil {
+	pg, err := x.einsumFigure(out.Tables)
+	if err := add("fig7-bert-einsum-activity.svg", pg, err); err != nil {
 		return nil, err
 	}
 	norm := x.Config(x.HeadlineSpec.NormaliseTo)
@@ -51,11 +69,14 @@ func Figures(out *Output) (map[string][]byte, error) {
 		name, title, ylabel, col string
 		e2e, inverse             bool
 	}{
-		{"fig8-attention-speedup.svg", "Figure 8: attention speedup over " + norm.Label, "speedup over " + norm.Label + " (×)", "latency", false, true},
-		{"fig9-attention-energy.svg", "Figure 9: attention energy relative to " + norm.Label, "energy / " + norm.Label + "'s energy", "energy", false, false},
-		{"fig10-end-to-end-speedup.svg", "Figure 10: end-to-end speedup over " + norm.Label, "speedup over " + norm.Label + " (×)", "latency", true, true},
-		{"fig11-end-to-end-energy.svg", "Figure 11: end-to-end energy relative to " + norm.Label, "energy / " + norm.Label + "'s energy", "energy", true, false},
+		{"fig8-attention-speedup.svg", "Figure 8: attention speedup over " + norm.Label, "attention speedup over " + norm.Label + " (×)", "latency", false, true},
+		{"fig9-attention-energy.svg", "Figure 9: attention energy relative to " + norm.Label, "attention energy relative to " + norm.Label + " (×)", "energy", false, false},
+		{"fig10-end-to-end-speedup.svg", "Figure 10: end-to-end speedup over " + norm.Label, "end-to-end speedup over " + norm.Label + " (×)", "latency", true, true},
+		{"fig11-end-to-end-energy.svg", "Figure 11: end-to-end energy relative to " + norm.Label, "end-to-end energy relative to " + norm.Label + " (×)", "energy", true, false},
 	} {
+		if out.Tables[norm.CSV] == nil {
+			continue
+		}
 		value := func(c AttnConfig, w, s string) (float64, bool) {
 			v, ok := out.Tables[c.CSV].Get(f.col, w, s)
 			if f.e2e {
@@ -68,13 +89,10 @@ func Figures(out *Output) (map[string][]byte, error) {
 			}
 			return v, ok
 		}
-		if out.Tables[norm.CSV] == nil {
-			continue
-		}
-		b, err := x.groupedFigure(out.Tables, f.title, f.ylabel, true, func(t *Table, c AttnConfig, w, s string) (float64, bool) {
+		pg, err := x.groupedFigure(out.Tables, f.title, f.ylabel, yRatio, func(c AttnConfig, w, s string) (float64, bool) {
 			v, ok := value(c, w, s)
 			n, ok2 := value(*norm, w, s)
-			if !ok || !ok2 || v == 0 {
+			if !ok || !ok2 || v == 0 || n == 0 {
 				return 0, false
 			}
 			if f.inverse {
@@ -82,18 +100,21 @@ func Figures(out *Output) (map[string][]byte, error) {
 			}
 			return v / n, true
 		})
-		if err := add(f.name, b, err); err != nil {
+		if err := add(f.name, pg, err); err != nil {
 			return nil, err
 		}
 	}
 	if x.Pareto != nil && out.Tables[x.Pareto.CSV] != nil {
-		b, err := x.paretoFigure(out.Tables[x.Pareto.CSV])
-		if err := add("fig12-area-vs-latency.svg", b, err); err != nil {
+		pg, err := x.paretoFigure(out.Tables[x.Pareto.CSV])
+		if err := add("fig12-area-vs-latency.svg", pg, err); err != nil {
 			return nil, err
 		}
 	}
-	return figs, nil
+	return pages, nil
 }
+
+// unitName spells a compute unit as the paper does ("2d" → "2D").
+func unitName(u string) string { return strings.ToUpper(u) }
 
 var palette = []color.Color{
 	color.RGBA{0x4c, 0x72, 0xb0, 0xff}, color.RGBA{0xdd, 0x84, 0x52, 0xff}, color.RGBA{0x55, 0xa8, 0x68, 0xff},
@@ -101,14 +122,26 @@ var palette = []color.Color{
 	color.RGBA{0xda, 0x8b, 0xc3, 0xff}, color.RGBA{0x8c, 0x8c, 0x8c, 0xff},
 }
 
+// Font sizes in points. The pages are drawn at about the size of a printed
+// figure, so these read as they would in the paper.
+const (
+	titleSize  = 15
+	labelSize  = 13 // shared axis labels, legend
+	panelSize  = 12 // panel titles
+	tickSize   = 11
+	pageMargin = vg.Length(10)
+)
+
 // page lays out panels in a grid under a title and a legend strip, so that
-// the legend never covers data.
+// the legend never covers data. Panels in a grid share one x and one y label,
+// drawn once in the page's gutters: per-panel labels on the inner column
+// would sit on the outer column's panels.
 type page struct {
-	title   string
-	legend  plot.Legend // its text style
-	entries []legendEntry
-	rows    [][]*plot.Plot
-	w, h    vg.Length
+	title          string
+	xlabel, ylabel string
+	entries        []legendEntry
+	rows           [][]*plot.Plot
+	w, h           vg.Length
 }
 
 type legendEntry struct {
@@ -116,29 +149,95 @@ type legendEntry struct {
 	thumbs []plot.Thumbnailer
 }
 
-func newPage(title string, w, h vg.Length) *page {
-	return &page{title: title, legend: plot.NewLegend(), w: w, h: h}
+func newPage(title, xlabel, ylabel string, w, h vg.Length) *page {
+	return &page{title: title, xlabel: xlabel, ylabel: ylabel, w: w, h: h}
 }
 
 func (pg *page) add(text string, thumbs ...plot.Thumbnailer) {
 	pg.entries = append(pg.entries, legendEntry{text, thumbs})
 }
 
+func textStyle(size vg.Length) draw.TextStyle {
+	sty := plot.NewLegend().TextStyle
+	sty.Font.Size = size
+	return sty
+}
+
+// wrap breaks s after commas or colons so that no line is wider than w,
+// measured with the slack of slackWidth.
+func wrap(sty draw.TextStyle, s string, w vg.Length) string {
+	var segs []string
+	for rest := s; rest != ""; {
+		i := strings.IndexAny(rest, ",:")
+		if i < 0 || i+1 == len(rest) {
+			segs = append(segs, rest)
+			break
+		}
+		segs = append(segs, rest[:i+1])
+		rest = rest[i+1:]
+	}
+	var lines []string
+	line := ""
+	for _, seg := range segs {
+		if line != "" && slackWidth(sty, line+seg) > w {
+			lines = append(lines, strings.TrimSpace(line))
+			line = ""
+		}
+		line += seg
+	}
+	return strings.Join(append(lines, strings.TrimSpace(line)), "\n")
+}
+
+// slackWidth is the width of s as a viewer may set it. The SVG anchors each
+// text at its start; a viewer that ignores the embedded font (librsvg, for
+// one) sets it in a fallback serif such as DejaVu Serif, about a quarter
+// wider than the metrics say.
+func slackWidth(sty draw.TextStyle, s string) vg.Length { return sty.Width(s) * textSlack }
+
+const textSlack = 1.28
+
 func (pg *page) svg() ([]byte, error) {
 	c := vgsvg.NewWith(vgsvg.UseWH(pg.w, pg.h), vgsvg.EmbedFonts(true)) // embedded: text renders as measured, whatever fonts the viewer has
-	dc := draw.New(c)
-	const titleH, legendH = vg.Length(28), vg.Length(22)
-	// Title.
-	sty := pg.legend.TextStyle
-	sty.Font.Size = 13
-	sty.YAlign = draw.YTop
-	dc.FillText(sty, vg.Point{X: pg.w/2 - sty.Width(pg.title)/2, Y: pg.h - 6}, pg.title)
-	// Legend in one row under the title.
-	leg := draw.Crop(dc, 0, 0, 0, -titleH)
-	leg.Min.Y = leg.Max.Y - legendH
-	pg.drawLegendRow(leg)
-	body := draw.Crop(dc, 0, 0, 0, -(titleH + legendH))
-	tiles := draw.Tiles{Rows: len(pg.rows), Cols: len(pg.rows[0]), PadX: 12, PadY: 14, PadTop: 18, PadBottom: 4, PadLeft: 4, PadRight: 8}
+	pg.draw(draw.New(c))
+	var b bytes.Buffer
+	if _, err := c.WriteTo(&b); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+func (pg *page) draw(dc draw.Canvas) {
+	top := dc.Max.Y - pageMargin
+	sty := textStyle(titleSize)
+	// Left-aligned: a centred title would sit off centre wherever the
+	// viewer's font is wider than the metrics (see slackWidth).
+	sty.XAlign, sty.YAlign = draw.XLeft, draw.YTop
+	for _, line := range strings.Split(wrap(sty, pg.title, dc.Size().X-2*pageMargin), "\n") {
+		dc.FillText(sty, vg.Point{X: dc.Min.X + pageMargin, Y: top}, line)
+		top -= sty.Height(line) + 2 // the handler's own line spacing is tighter than the font's extents
+	}
+	top -= 6
+	top = pg.drawLegend(dc, top) - 6
+
+	body := dc
+	body.Max.Y = top
+	body.Min.X += pageMargin
+	body.Max.X -= pageMargin
+	body.Min.Y += pageMargin / 2
+	lab := textStyle(labelSize)
+	if pg.ylabel != "" {
+		s := lab
+		s.Rotation, s.XAlign, s.YAlign = math.Pi/2, draw.XCenter, draw.YTop
+		dc.FillText(s, vg.Point{X: body.Min.X, Y: (body.Min.Y + body.Max.Y) / 2}, pg.ylabel)
+		body.Min.X += s.Height(pg.ylabel) + 6
+	}
+	if pg.xlabel != "" {
+		s := lab
+		s.XAlign, s.YAlign = draw.XCenter, draw.YBottom
+		dc.FillText(s, vg.Point{X: (body.Min.X + body.Max.X) / 2, Y: body.Min.Y}, pg.xlabel)
+		body.Min.Y += s.Height(pg.xlabel) + 6
+	}
+	tiles := draw.Tiles{Rows: len(pg.rows), Cols: len(pg.rows[0]), PadX: 24, PadY: 22, PadRight: 6}
 	canv := plot.Align(pg.rows, tiles, body)
 	for i, row := range pg.rows {
 		for j, p := range row {
@@ -147,52 +246,157 @@ func (pg *page) svg() ([]byte, error) {
 			}
 		}
 	}
-	var b bytes.Buffer
-	if _, err := c.WriteTo(&b); err != nil {
-		return nil, err
-	}
-	return b.Bytes(), nil
 }
 
-// drawLegendRow draws the legend's entries side by side, centred.
-func (pg *page) drawLegendRow(c draw.Canvas) {
-	sty := pg.legend.TextStyle
-	const thumb, gap = vg.Length(12), vg.Length(22)
-	// Renderers set the text a little wider than the font metrics say;
-	// the slack keeps neighbouring entries apart.
-	width := func(s string) vg.Length { return sty.Width(s) * 1.15 }
-	total := vg.Length(0)
-	for _, e := range pg.entries {
-		total += thumb + 4 + width(e.text) + gap
-	}
-	x := (c.Max.X+c.Min.X)/2 - total/2
-	y := (c.Max.Y + c.Min.Y) / 2
-	for _, e := range pg.entries {
-		r := vg.Rectangle{Min: vg.Point{X: x, Y: y - thumb/2}, Max: vg.Point{X: x + thumb, Y: y + thumb/2}}
-		for _, t := range e.thumbs {
-			t.Thumbnail(&draw.Canvas{Canvas: c.Canvas, Rectangle: r})
+// drawLegend draws the legend's entries in rows below top, as many to a row
+// as fit, left-aligned under the title, and returns the bottom of the last
+// row.
+func (pg *page) drawLegend(c draw.Canvas, top vg.Length) vg.Length {
+	sty := textStyle(labelSize)
+	sty.YAlign = draw.YCenter
+	const thumb, gap = vg.Length(13), vg.Length(22)
+	width := func(e legendEntry) vg.Length { return thumb + 5 + slackWidth(sty, e.text) }
+	rowH := sty.Height("M") + 6
+	avail := c.Size().X - 2*pageMargin
+	for i := 0; i < len(pg.entries); {
+		j, total := i, vg.Length(0)
+		for j < len(pg.entries) && (j == i || total+gap+width(pg.entries[j]) <= avail) {
+			if j > i {
+				total += gap
+			}
+			total += width(pg.entries[j])
+			j++
 		}
-		st := sty
-		st.YAlign = draw.YCenter
-		c.FillText(st, vg.Point{X: x + thumb + 4, Y: y}, e.text)
-		x += thumb + 4 + width(e.text) + gap
+		x := c.Min.X + pageMargin
+		y := top - rowH/2
+		for _, e := range pg.entries[i:j] {
+			r := vg.Rectangle{Min: vg.Point{X: x, Y: y - thumb/2}, Max: vg.Point{X: x + thumb, Y: y + thumb/2}}
+			for _, t := range e.thumbs {
+				t.Thumbnail(&draw.Canvas{Canvas: c.Canvas, Rectangle: r})
+			}
+			c.FillText(sty, vg.Point{X: x + thumb + 5, Y: y}, e.text)
+			x += width(e) + gap
+		}
+		top -= rowH
+		i = j
 	}
+	return top
 }
 
-func newPanel(title, xlabel, ylabel string) *plot.Plot {
+func newPanel(title string, vgrid bool) *plot.Plot {
 	p := plot.New()
 	p.Title.Text = title
-	p.X.Label.Text = xlabel
-	p.Y.Label.Text = ylabel
-	p.Title.TextStyle.Font.Size = 11
-	p.Add(plotter.NewGrid())
+	p.Title.TextStyle.Font.Size = panelSize
+	p.Title.Padding = 6
+	for _, a := range []*plot.Axis{&p.X, &p.Y} {
+		a.Tick.Label.Font.Size = tickSize
+		a.Label.TextStyle.Font.Size = labelSize
+	}
+	g := plotter.NewGrid()
+	if !vgrid {
+		g.Vertical.Color = nil // a vertical line would run through the middle of each group of bars
+	}
+	p.Add(g)
 	return p
 }
 
+// bars are rectangles in data coordinates, so that bar widths and the gaps
+// between groups follow the axis, not the size of the canvas.
+type bars struct {
+	color color.Color
+	rects []vg.Rectangle // X: data x, Y: data y (vg.Length used as float64)
+}
+
+func (b *bars) add(x0, x1, y0, y1 float64) {
+	b.rects = append(b.rects, vg.Rectangle{Min: vg.Point{X: vg.Length(x0), Y: vg.Length(y0)}, Max: vg.Point{X: vg.Length(x1), Y: vg.Length(y1)}})
+}
+
+func (b *bars) Plot(c draw.Canvas, p *plot.Plot) {
+	trX, trY := p.Transforms(&c)
+	for _, r := range b.rects {
+		x0, x1 := trX(float64(r.Min.X)), trX(float64(r.Max.X))
+		y0, y1 := trY(float64(r.Min.Y)), trY(float64(r.Max.Y))
+		c.FillPolygon(b.color, c.ClipPolygonXY([]vg.Point{{X: x0, Y: y0}, {X: x1, Y: y0}, {X: x1, Y: y1}, {X: x0, Y: y1}}))
+	}
+}
+
+func (b *bars) DataRange() (xmin, xmax, ymin, ymax float64) {
+	xmin, ymin = math.Inf(1), math.Inf(1)
+	xmax, ymax = math.Inf(-1), math.Inf(-1)
+	for _, r := range b.rects {
+		xmin, xmax = math.Min(xmin, float64(r.Min.X)), math.Max(xmax, float64(r.Max.X))
+		ymin, ymax = math.Min(ymin, float64(r.Min.Y)), math.Max(ymax, float64(r.Max.Y))
+	}
+	return
+}
+
+func (b *bars) Thumbnail(c *draw.Canvas) {
+	r := c.Rectangle
+	c.FillPolygon(b.color, []vg.Point{r.Min, {X: r.Max.X, Y: r.Min.Y}, r.Max, {X: r.Min.X, Y: r.Max.Y}})
+}
+
+// yKind says how a grouped figure's y axis reads.
+type yKind int
+
+const (
+	yPercent yKind = iota // 0–100 %
+	yRatio                // relative to a baseline, marked at 1×
+)
+
+// seqAxis makes the panel's x axis the sequence lengths, one group each.
+func (x *Experiment) seqAxis(p *plot.Plot) {
+	labels := make([]string, len(x.Seqs))
+	for i, s := range x.Seqs {
+		labels[i] = s.Label
+	}
+	p.NominalX(labels...)
+	// A baseline with ticks at the group centres; the ticks' length also
+	// keeps the labels clear of the bars.
+	p.X.Width, p.X.Tick.Width, p.X.Tick.Length = 1, 0.5, 4
+	p.X.Min, p.X.Max = -0.5, float64(len(x.Seqs))-0.5
+	p.X.Padding, p.Y.Padding = 0, 0
+}
+
+// padTicks leaves room right of the y tick labels: they are right-aligned
+// by the metrics, and a wider fallback font would run them into the ticks.
+type padTicks struct{ plot.Ticker }
+
+func (t padTicks) Ticks(min, max float64) []plot.Tick {
+	ts := append([]plot.Tick(nil), t.Ticker.Ticks(min, max)...) // ConstantTicks hands out its own slice
+	for i := range ts {
+		if ts[i].Label != "" {
+			ts[i].Label += "  " // the SVG viewer drops trailing spaces; the metrics count them
+		}
+	}
+	return ts
+}
+
+// linTicks labels a linear axis from 0 to max every step.
+func linTicks(max float64, format func(float64) string) plot.ConstantTicks {
+	step := math.Pow(10, math.Floor(math.Log10(max/4)))
+	for _, m := range []float64{1, 2, 2.5, 5, 10} {
+		if max/(m*step) <= 7 {
+			step *= m
+			break
+		}
+	}
+	var ticks []plot.Tick
+	for i := 0; float64(i)*step <= max*(1+1e-9); i++ {
+		v := float64(i) * step
+		ticks = append(ticks, plot.Tick{Value: v, Label: format(math.Round(v*1e9) / 1e9)})
+		if i > 0 {
+			ticks = append(ticks, plot.Tick{Value: v - step/2})
+		}
+	}
+	return ticks
+}
+
 // groupedFigure draws one panel per workload: bars grouped by sequence
-// length, one bar per configuration (the paper's Figures 6 and 8–11).
-func (x *Experiment) groupedFigure(tables map[string]*Table, title, ylabel string, refLine bool,
-	value func(t *Table, c AttnConfig, w, s string) (float64, bool)) ([]byte, error) {
+// length, one bar per configuration in the experiment's order (the paper's
+// Figures 6 and 8–11). Every panel has the same y range, so that the
+// workloads compare by eye.
+func (x *Experiment) groupedFigure(tables map[string]*Table, title, ylabel string, kind yKind,
+	value func(c AttnConfig, w, s string) (float64, bool)) (*page, error) {
 	var cfgs []AttnConfig
 	for _, c := range x.Attention {
 		if tables[c.CSV] != nil {
@@ -202,59 +406,66 @@ func (x *Experiment) groupedFigure(tables map[string]*Table, title, ylabel strin
 	if len(cfgs) == 0 {
 		return nil, nil
 	}
-	pg := newPage(title, 11*vg.Inch, 7.5*vg.Inch)
-	labels := make([]string, len(x.Seqs))
-	for i, s := range x.Seqs {
-		labels[i] = s.Label
-	}
-	const groupW = vg.Length(58)
-	barW := groupW / vg.Length(len(cfgs))
+	pg := newPage(title, "sequence length (M = P, tokens)", ylabel, 11*vg.Inch, 7.5*vg.Inch)
+	const groupW = 0.84
+	barW := groupW / float64(len(cfgs))
 	var plots []*plot.Plot
 	ymax := 0.0
 	for _, w := range x.Workloads {
-		p := newPanel(w.Name, "sequence length (M = P)", ylabel)
+		p := newPanel(w.Name, false)
 		for ci, c := range cfgs {
-			vals := make(plotter.Values, len(x.Seqs))
+			b := &bars{color: palette[ci%len(palette)]}
 			for i, s := range x.Seqs {
-				v, ok := value(tables[c.CSV], c, w.Name, s.Label)
-				if !ok {
-					v = 0
+				v, ok := value(c, w.Name, s.Label)
+				if !ok || math.IsNaN(v) || math.IsInf(v, 0) {
+					continue // no bar rather than a bar at zero
 				}
-				vals[i] = v
+				x0 := float64(i) - groupW/2 + barW*float64(ci)
+				b.add(x0, x0+barW, 0, v)
 				ymax = math.Max(ymax, v)
 			}
-			bc, err := plotter.NewBarChart(vals, barW)
-			if err != nil {
-				return nil, err
+			if len(b.rects) > 0 {
+				p.Add(b)
 			}
-			bc.Color = palette[ci%len(palette)]
-			bc.LineStyle.Width = 0
-			bc.Offset = barW*vg.Length(ci) - groupW/2 + barW/2
-			p.Add(bc)
 			if len(plots) == 0 {
-				pg.add(c.Label, bc)
+				pg.add(c.Label, b)
 			}
 		}
-		p.NominalX(labels...)
+		x.seqAxis(p)
 		plots = append(plots, p)
 	}
+	var ticks plot.ConstantTicks
+	switch kind {
+	case yPercent:
+		ymax = 100
+		ticks = linTicks(100, func(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) })
+	case yRatio:
+		ymax = math.Max(ymax, 1)
+		ticks = linTicks(ymax*1.06, func(v float64) string {
+			if v == 0 {
+				return "0"
+			}
+			return strconv.FormatFloat(v, 'f', -1, 64) + "×"
+		})
+	}
 	for _, p := range plots {
-		p.Y.Min, p.Y.Max = 0, ymax*1.08
-		if refLine {
+		p.Y.Min, p.Y.Max = 0, ymax*1.06
+		p.Y.Tick.Marker = padTicks{ticks}
+		if kind == yRatio {
 			l, _ := plotter.NewLine(plotter.XYs{{X: -0.5, Y: 1}, {X: float64(len(x.Seqs)) - 0.5, Y: 1}})
 			l.Dashes = []vg.Length{4, 3}
-			l.Color = color.Gray{0x60}
+			l.Color = color.Gray{0x30}
 			p.Add(l)
 		}
 	}
 	pg.rows = grid(plots, 2)
-	return pg.svg()
+	return pg, nil
 }
 
 // einsumFigure draws, for the first workload (BERT in the paper's Figure
 // 7), the share of the latency each Einsum keeps the first unit (the 2D
-// array) busy, stacked, per configuration with per-Einsum columns.
-func (x *Experiment) einsumFigure(tables map[string]*Table) ([]byte, error) {
+// array) busy, stacked, one panel per configuration with per-Einsum columns.
+func (x *Experiment) einsumFigure(tables map[string]*Table) (*page, error) {
 	w := x.Workloads[0]
 	var cfgs []AttnConfig
 	for _, c := range x.Attention {
@@ -269,68 +480,107 @@ func (x *Experiment) einsumFigure(tables map[string]*Table) ([]byte, error) {
 	if len(x.Units) > 0 {
 		unit = x.Units[0]
 	}
-	pg := newPage(fmt.Sprintf("Figure 7: %s, share of the latency each Einsum keeps the %s array busy", w.Name, unit), 11*vg.Inch, 7.5*vg.Inch)
-	labels := make([]string, len(x.Seqs))
-	for i, s := range x.Seqs {
-		labels[i] = s.Label
-	}
-	colour := map[string]color.Color{}
-	var plots []*plot.Plot
+	// One stacking order for every panel, so an Einsum sits at the same
+	// place in each: the order of the configuration with the most Einsums
+	// (the cascade's), then the others' extras.
+	order := []string{}
+	seen := map[string]bool{}
+	most := cfgs[0]
 	for _, c := range cfgs {
-		p := newPanel(c.Label, "sequence length (M = P)", "share of latency ("+unit+" busy)")
-		var below *plotter.BarChart
+		if len(c.Columns) > len(most.Columns) {
+			most = c
+		}
+	}
+	for _, c := range append([]AttnConfig{most}, cfgs...) {
 		for _, e := range c.Columns {
-			vals := make(plotter.Values, len(x.Seqs))
-			for i, s := range x.Seqs {
-				v, _ := tables[c.CSV].Get(e, w.Name, s.Label)
-				vals[i] = v
-			}
-			bc, err := plotter.NewBarChart(vals, 28)
-			if err != nil {
-				return nil, err
-			}
-			col, seen := colour[e]
-			if !seen {
-				col = palette[len(colour)%len(palette)]
-				colour[e] = col
-			}
-			bc.Color = col
-			bc.LineStyle.Width = 0
-			if below != nil {
-				bc.StackOn(below)
-			}
-			below = bc
-			p.Add(bc)
-			if !seen {
-				pg.add(e, bc)
+			if !seen[e] {
+				seen[e] = true
+				order = append(order, e)
 			}
 		}
-		p.NominalX(labels...)
-		p.Y.Min, p.Y.Max = 0, 1.05
+	}
+	pg := newPage(fmt.Sprintf("Figure 7: %s, share of the latency each Einsum keeps the %s array busy", w.Name, unitName(unit)),
+		"sequence length (M = P, tokens)", "share of latency with the "+unitName(unit)+" array busy (%)", 11*vg.Inch, 7.5*vg.Inch)
+	bs := make([]*bars, len(order))
+	for i, e := range order {
+		bs[i] = &bars{color: palette[i%len(palette)]}
+		pg.add(e, bs[i])
+	}
+	var plots []*plot.Plot
+	for _, c := range cfgs {
+		p := newPanel(c.Label, false)
+		has := map[string]bool{}
+		for _, e := range c.Columns {
+			has[e] = true
+		}
+		panel := make([]*bars, len(order))
+		for i := range order {
+			panel[i] = &bars{color: bs[i].color}
+		}
+		for si, s := range x.Seqs {
+			y := 0.0
+			for i, e := range order {
+				v, ok := tables[c.CSV].Get(e, w.Name, s.Label)
+				if !has[e] || !ok || math.IsNaN(v) || v <= 0 {
+					continue
+				}
+				panel[i].add(float64(si)-0.3, float64(si)+0.3, y, y+100*v)
+				y += 100 * v
+			}
+		}
+		for _, b := range panel {
+			if len(b.rects) > 0 {
+				p.Add(b)
+			}
+		}
+		x.seqAxis(p)
+		p.Y.Min, p.Y.Max = 0, 106
+		p.Y.Tick.Marker = padTicks{linTicks(100, func(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) })}
 		plots = append(plots, p)
 	}
 	pg.rows = grid(plots, 2)
-	return pg.svg()
+	return pg, nil
 }
 
 // paretoFigure draws area against attention latency, log-log, one line per
-// workload through the PE-array sizes (the paper's Figure 12).
-func (x *Experiment) paretoFigure(t *Table) ([]byte, error) {
-	pg := newPage(fmt.Sprintf("Figure 12: area vs attention latency at %s tokens, PE array %s", x.Pareto.Seq.Label, peRange(x.Pareto.PEDims)), 8*vg.Inch, 6.5*vg.Inch)
-	p := newPanel("", "attention latency (s, log scale)", "area (mm², log scale)")
+// workload through the PE-array sizes (the paper's Figure 12), each size
+// named once, right of the slowest workload's point where no line runs.
+func (x *Experiment) paretoFigure(t *Table) (*page, error) {
+	pg := newPage(fmt.Sprintf("Figure 12: FuseMax area vs attention latency at %s tokens, PE array %s", x.Pareto.Seq.Label, peRange(x.Pareto.PEDims)),
+		"", "", 9*vg.Inch, 7*vg.Inch)
+	p := newPanel("", true)
+	p.X.Label.Text, p.Y.Label.Text = "attention latency (s, log scale)", "area (mm², log scale)"
 	p.X.Scale, p.Y.Scale = plot.LogScale{}, plot.LogScale{}
-	p.X.Tick.Marker, p.Y.Tick.Marker = plot.LogTicks{Prec: -1}, plot.LogTicks{Prec: -1}
+	p.X.Tick.Marker, p.Y.Tick.Marker = plot.LogTicks{Prec: -1}, padTicks{plot.LogTicks{Prec: -1}}
+	type point struct {
+		plotter.XY
+		set bool
+	}
+	slowest := map[string]point{}
+	var dims []string
+	xmin, xmax, ymin, ymax := math.Inf(1), math.Inf(-1), math.Inf(1), math.Inf(-1)
 	for wi, w := range x.Workloads {
 		var pts plotter.XYs
-		var names []string
 		for _, r := range t.Rows {
 			if r.Keys[1] != w.Name {
 				continue
 			}
-			lat, _ := t.Get("latency", r.Keys...)
-			area, _ := t.Get("area", r.Keys...)
-			pts = append(pts, plotter.XY{X: lat, Y: area / 1e6})
-			names = append(names, r.Keys[2]+"²")
+			lat, ok1 := t.Get("latency", r.Keys...)
+			area, ok2 := t.Get("area", r.Keys...)
+			if !ok1 || !ok2 || !(lat > 0) || !(area > 0) {
+				continue
+			}
+			xy := plotter.XY{X: lat, Y: area / 1e6}
+			pts = append(pts, xy)
+			d := r.Keys[2]
+			if s, ok := slowest[d]; !ok || xy.X > s.X {
+				if !ok {
+					dims = append(dims, d)
+				}
+				slowest[d] = point{xy, true}
+			}
+			xmin, xmax = math.Min(xmin, xy.X), math.Max(xmax, xy.X)
+			ymin, ymax = math.Min(ymin, xy.Y), math.Max(ymax, xy.Y)
 		}
 		if len(pts) == 0 {
 			continue
@@ -339,24 +589,38 @@ func (x *Experiment) paretoFigure(t *Table) ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		l.Color, s.Color = palette[wi%len(palette)], palette[wi%len(palette)]
+		col := palette[wi%len(palette)]
+		l.Color, s.Color = col, col
+		l.Width = 1.5
 		s.Shape = [...]draw.GlyphDrawer{draw.CircleGlyph{}, draw.SquareGlyph{}, draw.TriangleGlyph{}, draw.CrossGlyph{}}[wi%4]
+		s.Radius = 4
 		p.Add(l, s)
 		pg.add(w.Name, l, s)
-		if wi == 0 {
-			lab, err := plotter.NewLabels(plotter.XYLabels{XYs: pts, Labels: names})
-			if err != nil {
-				return nil, err
-			}
-			for i := range lab.TextStyle {
-				lab.TextStyle[i].XAlign = draw.XLeft
-				lab.Offset = vg.Point{X: 5, Y: 4}
-			}
-			p.Add(lab)
-		}
 	}
+	if len(dims) == 0 {
+		return nil, nil
+	}
+	var lab plotter.XYLabels
+	for _, d := range dims {
+		lab.XYs = append(lab.XYs, slowest[d].XY)
+		lab.Labels = append(lab.Labels, d+"×"+d)
+	}
+	labels, err := plotter.NewLabels(lab)
+	if err != nil {
+		return nil, err
+	}
+	for i := range labels.TextStyle {
+		labels.TextStyle[i].Font.Size = tickSize
+		labels.TextStyle[i].XAlign, labels.TextStyle[i].YAlign = draw.XLeft, draw.YCenter
+	}
+	labels.Offset = vg.Point{X: 9}
+	p.Add(labels)
+	// Log-space margins: room for the size labels right of the points, and
+	// no marker on the frame.
+	p.X.Min, p.X.Max = xmin/1.6, xmax*4
+	p.Y.Min, p.Y.Max = ymin/1.6, ymax*1.6
 	pg.rows = [][]*plot.Plot{{p}}
-	return pg.svg()
+	return pg, nil
 }
 
 func peRange(d []int64) string {
