@@ -29,6 +29,29 @@ func TestFiguresLayout(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	checkLayout(t, pages)
+
+	// A run that has produced only some configurations: no figure
+	// normalised to the missing Unfused, the rest laid out as well.
+	part := *out
+	part.Tables = map[string]*Table{}
+	for k, v := range out.Tables {
+		if k != "attn-unfused.csv" && k != "attn-cascade.csv" {
+			part.Tables[k] = v
+		}
+	}
+	pages, err = figurePages(&part)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := pages["fig8-attention-speedup.svg"]; ok || pages["fig6a-util-2d.svg"] == nil || pages["fig7-bert-einsum-activity.svg"] == nil {
+		t.Errorf("without Unfused: figures %v", len(pages))
+	}
+	checkLayout(t, pages)
+}
+
+func checkLayout(t *testing.T, pages map[string]*page) {
+	t.Helper()
 	for name, pg := range pages {
 		lc := &layoutCanvas{w: pg.w, h: pg.h, m: identity}
 		pg.draw(draw.New(lc))
