@@ -183,10 +183,10 @@ func Lower(c *einsum.Cascade, a *arch.Spec, m *Mapping, shape map[string]int64, 
 	if err := lw.build(); err != nil {
 		return nil, err
 	}
-	for _, lv := range a.Memories[1:] {
-		if need := lw.need(); lv == a.Memories[1] && m.Spill == 0 && need > lv.CapacityBytes && len(m.Derive) > 0 {
-			return nil, fmt.Errorf("%s: the mapping keeps %.0f bytes in %s, which holds %.0f", m.File, need, lv.Name, lv.CapacityBytes)
-		}
+	// A mapping that declares no spill must fit: what overflows the global
+	// buffer would otherwise be counted as on-chip accesses for free.
+	if l3 := a.Memories[1]; m.Spill == 0 && lw.need() > l3.CapacityBytes {
+		return nil, fmt.Errorf("%s: the mapping keeps %.0f bytes in %s, which holds %.0f (tile less, or declare a spill fraction)", m.File, lw.need(), l3.Name, l3.CapacityBytes)
 	}
 	return lw.schedule(opt)
 }
@@ -377,7 +377,7 @@ func (lw *lowering) build() error {
 		}
 		lw.groups = append(lw.groups, nloop{rank: r, bound: n})
 	}
-	for _, r := range sortedKeys(m.Tile) {
+	for _, r := range m.TileOrder {
 		size, ok := lw.sizes[r]
 		if !ok || lw.c.Rank(r) == nil {
 			return fmt.Errorf("%s: tile.%s: cascade %s has no rank %s", m.File, r, lw.c.Name, r)

@@ -21,6 +21,7 @@ type Mapping struct {
 	Instances []string // ranks the cascade does not name, run as independent copies
 	Sizes     map[string]string
 	Tile      map[string]string // rank → expression for the extent one group covers
+	TileOrder []string          // the tiled ranks in file order: their group loops, outer first
 	Derive    []Derived
 	Offchip   []string // nil: the cascade's inputs and outputs
 	Onchip    []string
@@ -41,6 +42,8 @@ type Mapping struct {
 	Units        map[string]Nest
 	Einsums      map[string]*EinsumMap
 	Variant      string // which variant was applied, for the report
+	// Search lists the values a mapping search tries (Simulate).
+	Search []SearchAxis
 
 	doc *specs.Doc
 }
@@ -110,11 +113,16 @@ func ParseMapping(file string, src []byte, shape map[string]int64, sets []string
 			return nil, err
 		}
 	}
+	search, err := takeSearch(d)
+	if err != nil {
+		return nil, err
+	}
 	m, err := decodeMapping(d)
 	if err != nil {
 		return nil, err
 	}
 	m.Variant = variant
+	m.Search = search
 	return m, nil
 }
 
@@ -198,6 +206,7 @@ func decodeMapping(d *specs.Doc) (*Mapping, error) {
 	}
 	readMap("sizes", m.Sizes)
 	readMap("tile", m.Tile)
+	m.TileOrder = o.Sub("tile", false).Keys()
 	der := o.Sub("derive", false)
 	for _, k := range der.Keys() {
 		x := der.Sub(k, true)

@@ -12,6 +12,7 @@ type Report struct {
 	Arch            string             `json:"arch"`
 	Mapping         string             `json:"mapping"`
 	Variant         string             `json:"mapping_variant,omitempty"`
+	Searched        []string           `json:"mapping_search,omitempty"` // the values a mapping search chose
 	Shape           map[string]int64   `json:"shape"`
 	LatencyS        float64            `json:"latency_s"`
 	Cycles          float64            `json:"cycles"`
@@ -31,8 +32,8 @@ type Report struct {
 	SkippedIters    int64              `json:"fast_forwarded_iterations"`
 }
 
-// Simulate lowers and runs one design point.
-func Simulate(c *einsum.Cascade, a *arch.Spec, m *Mapping, shape map[string]int64, opt Options, so sim.Options) (*Report, error) {
+// simulateOne lowers and runs one mapping.
+func simulateOne(c *einsum.Cascade, a *arch.Spec, m *Mapping, shape map[string]int64, opt Options, so sim.Options) (*Report, error) {
 	plan, err := Lower(c, a, m, shape, opt)
 	if err != nil {
 		return nil, err

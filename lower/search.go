@@ -1,0 +1,122 @@
+package lower
+
+import (
+	"fmt"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/fusemax/fusemax/arch"
+	"github.com/fusemax/fusemax/einsum"
+	"github.com/fusemax/fusemax/sim"
+	"github.com/fusemax/fusemax/specs"
+)
+
+// maxCandidates bounds a mapping search: every candidate is a full
+// lowering and simulation (about a millisecond with fast-forward).
+const maxCandidates = 256
+
+// SearchAxis is one mapping value a search varies: a spec path and the
+// values it tries, in file order.
+type SearchAxis struct {
+	Path   []string
+	Values []*yaml.Node
+}
+
+// takeSearch removes the `search` section from a mapping document: a map
+// from spec path to the list of values to try.
+func takeSearch(d *specs.Doc) ([]SearchAxis, error) {
+	var n *yaml.Node
+	for i := 0; i+1 < len(d.Root.Content); i += 2 {
+		if d.Root.Content[i].Value == "search" {
+			n = d.Root.Content[i+1]
+			d.Root.Content = append(d.Root.Content[:i:i], d.Root.Content[i+2:]...)
+			break
+		}
+	}
+	if n == nil {
+		return nil, nil
+	}
+	if n.Kind != yaml.MappingNode {
+		return nil, d.Errorf(n, "search must map spec paths to lists of values to try")
+	}
+	var axes []SearchAxis
+	total := 1
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		if v.Kind != yaml.SequenceNode || len(v.Content) == 0 {
+			return nil, d.Errorf(v, "search.%s must be a non-empty list of values to try", k.Value)
+		}
+		axes = append(axes, SearchAxis{Path: strings.Split(k.Value, "."), Values: v.Content})
+		total *= len(v.Content)
+		if total > maxCandidates {
+			return nil, d.Errorf(k, "search tries more than %d mappings; narrow its lists", maxCandidates)
+		}
+	}
+	return axes, nil
+}
+
+// Simulate lowers and runs one design point. A mapping with a search
+// section is a family of mappings: every combination of its values is
+// lowered and simulated, combinations the machine cannot hold are pruned,
+// and the one with the least energy-delay product wins (the first on a
+// tie, so the result is deterministic); the report names the choice.
+func Simulate(c *einsum.Cascade, a *arch.Spec, m *Mapping, shape map[string]int64, opt Options, so sim.Options) (*Report, error) {
+	if len(m.Search) == 0 {
+		return simulateOne(c, a, m, shape, opt, so)
+	}
+	var best *Report
+	var firstErr error
+	idx := make([]int, len(m.Search))
+	for {
+		var choice []string
+		for i, ax := range m.Search {
+			v := ax.Values[idx[i]]
+			if err := m.doc.Replace(ax.Path, v); err != nil {
+				return nil, m.doc.Errorf(v, "search: %v", err)
+			}
+			choice = append(choice, strings.Join(ax.Path, ".")+"="+nodeText(v))
+		}
+		cand, err := decodeMapping(m.doc)
+		if err != nil {
+			return nil, err
+		}
+		cand.Variant = m.Variant
+		r, err := simulateOne(c, a, cand, shape, opt, so)
+		switch {
+		case err != nil:
+			if firstErr == nil {
+				firstErr = fmt.Errorf("%s (search choice %s)", err, strings.Join(choice, ", "))
+			}
+		case best == nil || r.EnergyPJ*r.LatencyS < best.EnergyPJ*best.LatencyS:
+			r.Searched = choice
+			best = r
+		}
+		i := len(idx) - 1
+		for ; i >= 0; i-- {
+			idx[i]++
+			if idx[i] < len(m.Search[i].Values) {
+				break
+			}
+			idx[i] = 0
+		}
+		if i < 0 {
+			break
+		}
+	}
+	if best == nil {
+		return nil, fmt.Errorf("%s: no mapping of the search is feasible; the first: %v", m.File, firstErr)
+	}
+	return best, nil
+}
+
+func nodeText(n *yaml.Node) string {
+	if n.Kind == yaml.ScalarNode {
+		return n.Value
+	}
+	var parts []string
+	for _, c := range n.Content {
+		parts = append(parts, nodeText(c))
+	}
+	return "[" + strings.Join(parts, ",") + "]"
+}
