@@ -320,9 +320,15 @@ func (lw *lowering) classify() error {
 			return fmt.Errorf("%s: einsums.%s: cascade %s has no Einsum %s that does work", lw.m.Pos(k), k, lw.c.Name, k)
 		}
 	}
-	for _, k := range sortedKeys(lw.m.Stages) {
-		if !named[k] {
-			return fmt.Errorf("%s: stages.%s: cascade %s has no Einsum %s that does work", lw.m.File, k, lw.c.Name, k)
+	for _, kv := range []struct {
+		what  string
+		keyed map[string]int
+	}{{"stages", lw.m.Stages}, {"phases", lw.m.Phases}} {
+		what, keyed := kv.what, kv.keyed
+		for _, k := range sortedKeys(keyed) {
+			if !named[k] {
+				return fmt.Errorf("%s: %s.%s: cascade %s has no Einsum %s that does work", lw.m.File, what, k, lw.c.Name, k)
+			}
 		}
 	}
 	lw.offchip, lw.onchip = map[string]bool{}, map[string]bool{}
@@ -563,18 +569,27 @@ func (lw *lowering) buildEinsum(p *eplan) error {
 
 // need is the global-buffer state of the mapping in bytes: every tensor
 // kept there, at its largest tile.
+// Phases run one after another, so the state is the largest phase's.
 func (lw *lowering) need() float64 {
-	foot := map[string]float64{}
+	foot := map[int]map[string]float64{}
 	for _, p := range lw.ops {
+		ph := lw.m.Phases[p.e.Name()]
+		if foot[ph] == nil {
+			foot[ph] = map[string]float64{}
+		}
 		for _, x := range p.acc {
-			foot[x.name] = math.Max(foot[x.name], x.foot)
+			foot[ph][x.name] = math.Max(foot[ph][x.name], x.foot)
 		}
 	}
-	var sum float64
-	for _, k := range sortedKeys(foot) {
-		sum += foot[k]
+	var most float64
+	for _, f := range foot {
+		var sum float64
+		for _, k := range sortedKeys(f) {
+			sum += f[k]
+		}
+		most = math.Max(most, sum)
 	}
-	return sum * lw.word
+	return most * lw.word
 }
 
 // pointOps is what one point of the iteration space computes, before the

@@ -30,6 +30,10 @@ type Mapping struct {
 	Prefetch  int
 	Writeback int
 	Stages    map[string]int
+	// Phases runs the Einsums phase by phase (Einsum → phase, in increasing
+	// order): each phase over all groups before the next starts, as an
+	// unfused kernel does; Einsums of one phase pipeline within it.
+	Phases map[string]int
 	// OneAtATime runs the iterate loop's iterations one at a time: no unit
 	// starts iteration i+1 before every unit has finished iteration i
 	// (`iterations: one-at-a-time`; the default, `pipelined`, lets a unit
@@ -193,7 +197,7 @@ func decodeMapping(d *specs.Doc) (*Mapping, error) {
 	var errs specs.Errors
 	o := d.Obj(d.Root, "mapping", &errs)
 	m := &Mapping{File: d.File, doc: d, Sizes: map[string]string{}, Tile: map[string]string{},
-		Stages: map[string]int{}, Orders: map[string]map[string][]string{}, Units: map[string]Nest{}, Einsums: map[string]*EinsumMap{}}
+		Stages: map[string]int{}, Phases: map[string]int{}, Orders: map[string]map[string][]string{}, Units: map[string]Nest{}, Einsums: map[string]*EinsumMap{}}
 	m.Name = o.Str("name", true)
 	m.Kernel = o.Str("kernel", false)
 	m.Instances = o.StrList("instances")
@@ -243,6 +247,11 @@ func decodeMapping(d *specs.Doc) (*Mapping, error) {
 		m.Stages[k] = int(st.Int(k, true, 0))
 	}
 	st.Done()
+	ph := o.Sub("phases", false)
+	for _, k := range ph.Keys() {
+		m.Phases[k] = int(ph.Int(k, true, 0))
+	}
+	ph.Done()
 	m.Stationarity = o.Str("stationarity", false)
 	ord := o.Sub("orders", false)
 	for _, k := range ord.Keys() {

@@ -61,6 +61,7 @@ func (lw *lowering) schedule(opt Options) (*Plan, error) {
 	plan := &Plan{Schedule: s, Sizes: lw.sizes, Derived: lw.derived, Groups: G, Variant: m.Variant, Need: map[string]float64{l3.Name: lw.need()}}
 	stores := map[string]*sim.Op{} // tensor → the op that writes it to DRAM
 	storeLoop := map[string]*sim.Loop{}
+	phaseOf := map[*sim.Op]int{} // group-level items, when the mapping runs phases in sequence
 
 	// First pass: the operations themselves, so that dependencies can name
 	// them.
@@ -248,6 +249,7 @@ func (lw *lowering) schedule(opt Options) (*Plan, error) {
 				inner.Body = append(inner.Body, ld)
 			} else {
 				group.Body = append(group.Body, ld)
+				phaseOf[ld] = m.Phases[e.Name()]
 			}
 		}
 		// Data flow between operations.
@@ -280,6 +282,7 @@ func (lw *lowering) schedule(opt Options) (*Plan, error) {
 			inner.Body = append(inner.Body, p.op)
 		} else {
 			group.Body = append(group.Body, p.op)
+			phaseOf[p.op] = m.Phases[e.Name()]
 		}
 		if storeX.writeBytes > 0 {
 			n := float64(p.nInst)
@@ -291,6 +294,7 @@ func (lw *lowering) schedule(opt Options) (*Plan, error) {
 				inner.Body = append(inner.Body, st)
 			} else {
 				group.Body = append(group.Body, st)
+				phaseOf[st] = m.Phases[e.Name()]
 			}
 			stores[e.Output.Tensor.Name] = st
 		}
@@ -304,8 +308,53 @@ func (lw *lowering) schedule(opt Options) (*Plan, error) {
 		group.Body = append(body, group.Body[innerAt:]...)
 	}
 	lw.holds(plan)
+	if len(m.Phases) > 0 {
+		if inner != nil {
+			return nil, fmt.Errorf("%s: phases: cascade %s iterates (%s), and an iteration cannot be split across phases", m.File, lw.c.Name, inner.Name)
+		}
+		splitPhases(root, group, phaseOf)
+	}
 	sort.SliceStable(plan.Einsums, func(i, j int) bool { return false })
 	return plan, nil
+}
+
+// splitPhases runs each phase's operations over all groups before the next
+// phase starts: one group loop per phase, in phase order. A dependency on
+// an earlier phase waits for all of it; back-pressure from a later phase
+// no longer applies.
+func splitPhases(root, group *sim.Loop, phaseOf map[*sim.Op]int) {
+	var order []int
+	loops := map[int]*sim.Loop{}
+	for _, it := range group.Body {
+		o := it.(*sim.Op)
+		ph := phaseOf[o]
+		if loops[ph] == nil {
+			loops[ph] = &sim.Loop{Name: fmt.Sprintf("%s phase %d", group.Name, ph), Count: group.Count}
+			order = append(order, ph)
+		}
+		loops[ph].Body = append(loops[ph].Body, o)
+	}
+	sort.Ints(order)
+	root.Body = nil
+	for _, ph := range order {
+		root.Body = append(root.Body, loops[ph])
+		for _, it := range loops[ph].Body {
+			o := it.(*sim.Op)
+			deps := o.Deps[:0]
+			for _, d := range o.Deps {
+				switch dp := phaseOf[d.Op]; {
+				case dp == ph:
+					d.Loop = loops[ph]
+				case dp < ph:
+					d = sim.Dep{Op: d.Op, Loop: root}
+				default:
+					continue
+				}
+				deps = append(deps, d)
+			}
+			o.Deps = deps
+		}
+	}
 }
 
 // oneAtATime makes every compute operation of an iteration wait for the
