@@ -60,6 +60,9 @@ type Platform struct {
 // HeadlineSpec names the configurations the summary compares.
 type HeadlineSpec struct {
 	Baseline, Proposal, NormaliseTo string
+	// Notes are paragraphs summary.md adds under the headline: what is
+	// known about the gap to the published numbers.
+	Notes []string
 }
 
 // Pareto is the PE-array sweep.
@@ -142,7 +145,7 @@ func ParseExperiment(file string, src []byte) (*Experiment, error) {
 	}
 
 	h := o.Sub("headline", true)
-	x.HeadlineSpec = HeadlineSpec{Baseline: h.Str("baseline", true), Proposal: h.Str("proposal", true), NormaliseTo: h.Str("normalise_to", true)}
+	x.HeadlineSpec = HeadlineSpec{Baseline: h.Str("baseline", true), Proposal: h.Str("proposal", true), NormaliseTo: h.Str("normalise_to", true), Notes: h.StrList("notes")}
 	h.Done()
 
 	if p := o.Sub("pareto", false); p.Node != nil {

@@ -94,6 +94,9 @@ func Summary(out *Output, cmp []ColumnError, cmpErrs []error, refDir string) []b
 			}
 		}
 		fmt.Fprintf(&b, "\nAttention speedup ranges over %.2f–%.2f×. The paper reports 6.7× at 79%% of FLAT's energy for attention and 5.3× at 83%% end to end; its artifact's CSVs give 6.72× / 0.788 and 5.30× / 0.834 (MODEL.md §11).\n\n", h.MinSpeedup, h.MaxSpeedup)
+		for _, n := range out.Experiment.HeadlineSpec.Notes {
+			b.WriteString(strings.TrimSpace(n) + "\n\n")
+		}
 	}
 	if len(out.Failed) > 0 {
 		b.WriteString("## Not reproduced\n\n")
