@@ -130,17 +130,24 @@ func ParseMapping(file string, src []byte, shape map[string]int64, sets []string
 	return m, nil
 }
 
+// takeTop removes a top-level section from a mapping document and returns
+// it (nil if absent): sections that select or vary mappings rather than
+// describe one.
+func takeTop(d *specs.Doc, key string) *yaml.Node {
+	for i := 0; i+1 < len(d.Root.Content); i += 2 {
+		if d.Root.Content[i].Value == key {
+			n := d.Root.Content[i+1]
+			d.Root.Content = append(d.Root.Content[:i:i], d.Root.Content[i+2:]...)
+			return n
+		}
+	}
+	return nil
+}
+
 // applyVariant picks the variant nearest to shape (sum of |log2| distances
 // over its `when` sizes; the first on a tie) and applies its `set` entries.
 func applyVariant(d *specs.Doc, shape map[string]int64) (string, error) {
-	var list *yaml.Node
-	for i := 0; i+1 < len(d.Root.Content); i += 2 {
-		if d.Root.Content[i].Value == "variants" {
-			list = d.Root.Content[i+1]
-			d.Root.Content = append(d.Root.Content[:i:i], d.Root.Content[i+2:]...)
-			break
-		}
-	}
+	list := takeTop(d, "variants")
 	if list == nil {
 		return "", nil
 	}

@@ -26,14 +26,7 @@ type SearchAxis struct {
 // takeSearch removes the `search` section from a mapping document: a map
 // from spec path to the list of values to try.
 func takeSearch(d *specs.Doc) ([]SearchAxis, error) {
-	var n *yaml.Node
-	for i := 0; i+1 < len(d.Root.Content); i += 2 {
-		if d.Root.Content[i].Value == "search" {
-			n = d.Root.Content[i+1]
-			d.Root.Content = append(d.Root.Content[:i:i], d.Root.Content[i+2:]...)
-			break
-		}
-	}
+	n := takeTop(d, "search")
 	if n == nil {
 		return nil, nil
 	}
