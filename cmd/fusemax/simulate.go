@@ -177,6 +177,9 @@ func writeReportTable(w io.Writer, r *lower.Report) {
 	if r.Variant != "" {
 		mp += " (variant " + r.Variant + ")"
 	}
+	if len(r.Searched) > 0 {
+		mp += " (search chose " + strings.Join(r.Searched, ", ") + ")"
+	}
 	fmt.Fprintf(tw, "mapping\t%s\n", mp)
 	fmt.Fprintf(tw, "shape\t%s\n", strings.ReplaceAll(workload.FormatShape(r.Shape), ",", " "))
 	var der []string
