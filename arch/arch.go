@@ -2,6 +2,8 @@ package arch
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 
@@ -165,8 +167,9 @@ func (s *Spec) Area() (total float64, parts map[string]float64) {
 	}
 	for _, a := range s.Arrays {
 		pe := a.PE.RegFile.AreaUM2
-		for _, o := range a.PE.Ops {
-			pe += o.AreaUM2
+		// In name order: float sums depend on it, and the output must not.
+		for _, name := range slices.Sorted(maps.Keys(a.PE.Ops)) {
+			pe += a.PE.Ops[name].AreaUM2
 		}
 		parts[a.Name+"/pe"] = float64(a.PEs()) * pe
 	}
