@@ -164,8 +164,8 @@ func splitSets(sets []string) (archSets, mapSets []string, err error) {
 // mapping ref, or "".
 func pairedArch(ref string) string {
 	for _, name := range specs.Names("configs") {
-		if _, a, m, err := loadConfig(name); err == nil && m == ref {
-			return a
+		if c, err := lower.LoadConfig(name); err == nil && c.Mapping == ref {
+			return c.Arch
 		}
 	}
 	return ""

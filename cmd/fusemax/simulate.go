@@ -89,17 +89,11 @@ independent instances.`,
 			if err != nil {
 				return err
 			}
-			var mapSets []string
-			for _, s := range sets {
-				switch {
-				case strings.HasPrefix(s, "arch."):
-					archSets = append(archSets, strings.TrimPrefix(s, "arch."))
-				case strings.HasPrefix(s, "mapping."):
-					mapSets = append(mapSets, strings.TrimPrefix(s, "mapping."))
-				default:
-					return usagef("--set %s: say which spec, arch.PATH=VALUE or mapping.PATH=VALUE", s)
-				}
+			moreArch, mapSets, err := splitSets(sets)
+			if err != nil {
+				return err
 			}
+			archSets = append(archSets, moreArch...)
 			c, err := loadCascade(kernel, cascade)
 			if err != nil {
 				return err
@@ -239,13 +233,3 @@ func writeReportCSV(w io.Writer, r *lower.Report) error {
 func g(v float64) string { return fmt.Sprintf("%.10g", v) }
 
 func sortedNames[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }
-
-// loadConfig is a configuration's (kernel, arch, mapping) triple, for the
-// commands that take no arch overrides from it.
-func loadConfig(ref string) (kernel, archRef, mappingRef string, err error) {
-	c, err := lower.LoadConfig(ref)
-	if err != nil {
-		return "", "", "", err
-	}
-	return c.Kernel, c.Arch, c.Mapping, nil
-}
