@@ -30,7 +30,7 @@ func init() {
 	var shape, output, storages string
 	var seed uint64
 	cmd := &cobra.Command{
-		Use:   "numerics KERNEL... [--shape ...] [--seed N] [--storage f32,bf16] [-o table|json]",
+		Use:   "numerics FILE|KERNEL... [--shape ...] [--seed N] [--storage f32,bf16] [-o table|json]",
 		Short: "Deviation of cascades compiled with the LLVM backend from the f64 interpreter, on the same inputs",
 		Long: `numerics runs each cascade through the LLVM backend (f32 arithmetic, with
 stored tensors in f32 and in bf16) and reports, against the float64 reference
@@ -60,12 +60,18 @@ deviation with the 3-pass one's at bf16. Needs LLVM 14 and gcc.`,
 			if _, err := llvm.FindTools(); err != nil {
 				return err
 			}
-			var rows []numericsRow
+			// Every cascade of every file is compared, as analyze does, so a
+			// file holding several variants is one argument.
+			var cascades []*einsum.Cascade
 			for _, arg := range args {
-				c, err := loadCascade(arg, "")
+				prog, _, err := loadProgram(arg)
 				if err != nil {
 					return err
 				}
+				cascades = append(cascades, prog.Cascades...)
+			}
+			var rows []numericsRow
+			for _, c := range cascades {
 				sizes, err := bindShape(c, shape, cmd.ErrOrStderr())
 				if err != nil {
 					return err
