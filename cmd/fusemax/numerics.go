@@ -32,7 +32,8 @@ func init() {
 	cmd := &cobra.Command{
 		Use:   "numerics FILE|KERNEL... [--shape ...] [--seed N] [--storage f32,bf16] [-o table|json]",
 		Short: "Deviation of cascades compiled with the LLVM backend from the f64 interpreter, on the same inputs",
-		Long: `numerics runs each cascade through the LLVM backend (f32 arithmetic, with
+		Long: `numerics runs every cascade of each file (or built-in kernel) through the
+LLVM backend (f32 arithmetic, with
 stored tensors in f32 and in bf16) and reports, against the float64 reference
 interpreter, the largest and the mean absolute deviation of every output. All
 cascades get the same seeded inputs (an input's values depend only on the seed
