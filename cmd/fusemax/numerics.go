@@ -33,9 +33,8 @@ func init() {
 		Use:   "numerics FILE|KERNEL... [--shape ...] [--seed N] [--storage f32,bf16] [-o table|json]",
 		Short: "Deviation of cascades compiled with the LLVM backend from the f64 interpreter, on the same inputs",
 		Long: `numerics runs every cascade of each file (or built-in kernel) through the
-LLVM backend (f32 arithmetic, with
-stored tensors in f32 and in bf16) and reports, against the float64 reference
-interpreter, the largest and the mean absolute deviation of every output. All
+LLVM backend (f32 arithmetic, with stored tensors in f32 and in bf16) and
+reports, against the float64 reference interpreter, the largest and the mean absolute deviation of every output. All
 cascades get the same seeded inputs (an input's values depend only on the seed
 and its name), so a review can compare, say, the 1-pass attention cascade's
 deviation with the 3-pass one's at bf16. Needs LLVM 14 and gcc.`,
