@@ -36,8 +36,9 @@ func init() {
 LLVM backend (f32 arithmetic, with stored tensors in f32 and in bf16) and
 reports, against the float64 reference interpreter, the largest and the
 mean absolute deviation of every output. All cascades get the same seeded
-inputs (an input's values depend only on the seed and its name), so a review can compare, say, the 1-pass attention cascade's
-deviation with the 3-pass one's at bf16. Needs LLVM 14 and gcc.`,
+inputs (an input's values depend only on the seed and its name), so a
+review can compare, say, the 1-pass attention cascade's deviation with the
+3-pass one's at bf16. Needs LLVM 14 and gcc.`,
 		Example: `  fusemax numerics attention_1pass attention_2pass attention_3pass --shape E=64,F=64,M=1024,M0=64,P=128`,
 		Args:    cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
