@@ -41,18 +41,6 @@ func tolerance(file, col string, keys []string) (float64, bool) {
 	return 0.005, true
 }
 
-// knownGap names the deviations the model cannot close. XLM's end-to-end
-// traffic depends on the mappings Timeloop's randomized mapper settled on
-// (MODEL.md §8, §13.2: 1.53× and 2.07× the compulsory traffic); fusemax's
-// deterministic search picks the least-energy feasible blocking of XLM's
-// 32 MiB FFN weights, which re-reads A less (1.28× and 1.83×).
-func knownGap(file, col string, keys []string) string {
-	if strings.HasPrefix(file, "end2end") && col == "traffic" && keys[0] == "XLM" {
-		return "the artifact's mapper re-read more than the least-energy mapping"
-	}
-	return ""
-}
-
 // The real reproduction (lowering + simulator) against the artifact's CSVs
 // at the tolerances. CSVs whose configurations the simulator cannot
 // evaluate yet are reported, not failed.
@@ -90,10 +78,6 @@ func TestReproduceAgainstReference(t *testing.T) {
 				tol, checked := tolerance(f, col, r.Keys)
 				w := wr.Vals[want.Col(col)]
 				if e := math.Abs(v-w) / math.Abs(w); checked && !(e <= tol) {
-					if gap := knownGap(f, col, r.Keys); gap != "" {
-						t.Logf("known gap, %s: %s %v %s relative error %.3g", gap, f, r.Keys, col, e)
-						continue
-					}
 					t.Errorf("%s %v %s = %.10g, reference %.10g: relative error %.3g > %g", f, r.Keys, col, v, w, e, tol)
 				}
 			}
