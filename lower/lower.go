@@ -22,7 +22,9 @@ type Options struct {
 	// default, "") charges every PE's register-file accesses;
 	// ProfileFuseMaxMicro24 is the FuseMax artifact's accounting, which
 	// charges each array one PE's register-file accesses, as Timeloop's
-	// per-instance statistics give them (MODEL.md §9.1, §13). The artifact's
+	// per-instance statistics give them (MODEL.md §9.1, §13), and the
+	// global-buffer reads Timeloop adds on large problems when its 64-bit
+	// partition sizes wrap (§9.6, nest.partitionWrap). The artifact's
 	// other quirks are data: a configuration's profile_set (e.g. +Cascade's
 	// uncharged exponentials), and the DRAM reads≠updates guard, which its
 	// traffic obeys too and so applies under both.

@@ -23,6 +23,32 @@ type nest struct {
 type counts struct {
 	Reads, Updates, Fills []float64
 	PerInst               []struct{ Reads, Updates, Fills float64 }
+	// Wrap is, per level, the reads (and, below the outermost keeper, the
+	// fills) an output gains in Timeloop's statistics when its first-read
+	// elision subtracts a partition size computed in wrapped 64-bit
+	// arithmetic (partitionWrap); totalled over instances, with PerInstWrap
+	// one instance's share. Zero for inputs and for problems too small to
+	// wrap.
+	Wrap, PerInstWrap []struct{ Reads, Fills float64 }
+}
+
+// partitionWrap is the partition size Timeloop's first-read elision uses
+// at level L (≥ 1) for a dataspace of size elements, per instance.
+// Timeloop (tiling.cpp, ComputePartitionSizes) computes it level by level
+// from the outermost, as parent partition × tile size / tile size, in
+// std::size_t: once size × (the global-buffer tile) reaches 2^64 the
+// product wraps and the elision subtracts too little, which is the
+// unexplained large-problem excess of MODEL.md §9.6 (BERT at 256K:
+// 3·2^42 × 2^21 wraps to 2^63, leaving a third of RNV elided). The levels
+// below the global buffer inherit its partition, divided by the relevant
+// fan-out.
+func (n *nest) partitionWrap(L int, size float64, rel func(string) bool) float64 {
+	t := n.tile(1, rel)
+	if size >= 1<<63 || t >= 1<<63 {
+		return size / n.relsp(0, L, rel) // out of the model's range; no claim
+	}
+	p := uint64(size) * uint64(t) / uint64(t) // wraps modulo 2^64, as size_t does
+	return float64(p) / n.relsp(0, L, rel)
 }
 
 func (n *nest) computes() float64 {
@@ -90,7 +116,8 @@ func (n *nest) relsp(l, c int, rel func(string) bool) float64 {
 // (outermost first).
 func (n *nest) count(keepers []int, rel func(string) bool, output bool) counts {
 	k := counts{Reads: make([]float64, n.levels), Updates: make([]float64, n.levels), Fills: make([]float64, n.levels),
-		PerInst: make([]struct{ Reads, Updates, Fills float64 }, n.levels)}
+		PerInst: make([]struct{ Reads, Updates, Fills float64 }, n.levels),
+		Wrap:    make([]struct{ Reads, Fills float64 }, n.levels), PerInstWrap: make([]struct{ Reads, Fills float64 }, n.levels)}
 	size := 1.0
 	for _, l := range n.loops {
 		if rel(l.rank) {
@@ -117,6 +144,15 @@ func (n *nest) count(keepers []int, rel func(string) bool, output bool) counts {
 		var reads, updates float64
 		if output {
 			updates, reads = acc, acc-part
+			if L > 0 {
+				w := part - n.partitionWrap(L, size, rel)
+				var wf float64
+				if i > 0 {
+					wf = w // the fills subtract the same partition
+				}
+				k.PerInstWrap[L].Reads, k.PerInstWrap[L].Fills = w, wf
+				k.Wrap[L].Reads, k.Wrap[L].Fills = w*inst, wf*inst
+			}
 		} else {
 			reads = acc
 		}

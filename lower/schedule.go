@@ -106,14 +106,20 @@ func (lw *lowering) schedule(opt Options) (*Plan, error) {
 		}
 		for _, x := range p.acc {
 			c := x.cnt
-			op.Actions[l3.Name+".read"] += c.Reads[1] / l3Words / inst
-			op.Actions[l3.Name+".write"] += (c.Updates[1] + c.Fills[1]) / l3Words / inst
+			gr, gw := c.Reads[1], c.Updates[1]+c.Fills[1]
 			rr, rw := c.Reads[2], c.Updates[2]+c.Fills[2]
 			if opt.EnergyProfile == ProfileFuseMaxMicro24 {
 				// One PE's accesses, as the artifact's per-instance
 				// statistics give them (MODEL.md §9.1).
 				rr, rw = c.PerInst[2].Reads, c.PerInst[2].Updates+c.PerInst[2].Fills
+				// The accesses Timeloop's wrapped partition sizes add
+				// (MODEL.md §9.6; nest.partitionWrap): energy only, as in
+				// the artifact, whose traffic never sees them.
+				gr, gw = gr+c.Wrap[1].Reads, gw+c.Wrap[1].Fills
+				rr, rw = rr+c.PerInstWrap[2].Reads, rw+c.PerInstWrap[2].Fills
 			}
+			op.Actions[l3.Name+".read"] += gr / l3Words / inst
+			op.Actions[l3.Name+".write"] += gw / l3Words / inst
 			op.Actions[p.array.Name+".rf.read"] += rr / inst
 			op.Actions[p.array.Name+".rf.write"] += rw / inst
 		}

@@ -41,8 +41,9 @@ profile, its profile_set) apply first.
 --energy-profile picks the energy accounting: physical (the default: every
 PE's register-file accesses, every operation at the spec's energy) or
 fusemax-micro24 (the FuseMax artifact's: one PE's register-file accesses per
-array, plus the configuration's profile_set overrides, e.g. +Cascade's
-uncharged exponentials).
+array, the output reads Timeloop adds when a partition size wraps 64 bits on
+large problems, plus the configuration's profile_set overrides, e.g.
++Cascade's uncharged exponentials).
 
 The workload is a built-in model at a sequence length (BERT, TrXL, T5, XLM;
 M = P = LEN) or any shape; sizes the cascade does not name (B, H) count
