@@ -11,34 +11,13 @@ import (
 
 	"github.com/fusemax/fusemax/arch"
 	"github.com/fusemax/fusemax/einsum"
+	"github.com/fusemax/fusemax/internal/reference"
 	"github.com/fusemax/fusemax/kernels"
 	"github.com/fusemax/fusemax/sim"
 	"github.com/fusemax/fusemax/workload"
 )
 
-// referenceDir finds ../shared/reference/fusemax-micro24/results beside
-// the repository root (the directory holding go.mod).
-func referenceDir(t testing.TB) string {
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		up := filepath.Dir(dir)
-		if up == dir {
-			t.Skip("no go.mod above the test directory")
-		}
-		dir = up
-	}
-	ref := filepath.Join(dir, "..", "shared", "reference", "fusemax-micro24", "results")
-	if _, err := os.Stat(ref); err != nil {
-		t.Skipf("reference results not found at %s (the FuseMax artifact's CSVs live beside the repository in ../shared/reference)", ref)
-	}
-	return ref
-}
+func referenceDir(t testing.TB) string { return reference.FuseMaxResults(t) }
 
 func readCSV(t testing.TB, path string) (header []string, rows [][]string) {
 	f, err := os.Open(path)

@@ -8,33 +8,11 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+
+	"github.com/fusemax/fusemax/internal/reference"
 )
 
-// referenceDir finds the artifact's CSVs beside the repository
-// (../shared/reference/fusemax-micro24/results from the module root), or
-// skips the test.
-func referenceDir(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("no go.mod above the test's directory")
-		}
-		dir = parent
-	}
-	ref := filepath.Join(dir, "..", "shared", "reference", "fusemax-micro24", "results")
-	if _, err := os.Stat(filepath.Join(ref, "attn-binding.csv")); err != nil {
-		t.Skipf("reference CSVs not found at %s (the FuseMax artifact's results; shared/ lies beside the repository)", ref)
-	}
-	return ref
-}
+func referenceDir(t testing.TB) string { return reference.FuseMaxResults(t) }
 
 func loadReference(t testing.TB, x *Experiment) map[string]*Table {
 	out, err := ReadOutput(x, referenceDir(t))
