@@ -42,8 +42,8 @@ func tolerance(file, col string, keys []string) (float64, bool) {
 }
 
 // The real reproduction (lowering + simulator) against the artifact's CSVs
-// at the tolerances. CSVs whose configurations the simulator cannot
-// evaluate yet are reported, not failed.
+// at the tolerances, and the headline numbers to two decimals. A
+// CSV the simulator cannot produce is a failure.
 func TestReproduceAgainstReference(t *testing.T) {
 	x, err := LoadExperiment("fusemax-micro24")
 	if err != nil {
@@ -56,7 +56,7 @@ func TestReproduceAgainstReference(t *testing.T) {
 	}
 	for _, f := range out.Files {
 		if msg, ok := out.Failed[f]; ok {
-			t.Logf("%s: not reproduced yet: %s", f, msg)
+			t.Errorf("%s: not reproduced: %s", f, msg)
 			continue
 		}
 		got, want := out.Tables[f], ref[f]
@@ -81,6 +81,24 @@ func TestReproduceAgainstReference(t *testing.T) {
 					t.Errorf("%s %v %s = %.10g, reference %.10g: relative error %.3g > %g", f, r.Keys, col, v, w, e, tol)
 				}
 			}
+		}
+	}
+	// The paper's headline numbers, to two decimals, from the real run.
+	h, ok := x.Headline(out.Tables)
+	if !ok {
+		t.Fatal("headline tables missing from the reproduction")
+	}
+	for _, c := range []struct {
+		name      string
+		got, want float64
+	}{
+		{"attention speedup", h.AttnSpeedup, 6.72},
+		{"attention energy", h.AttnEnergy, 0.79},
+		{"end-to-end speedup", h.E2ESpeedup, 5.30},
+		{"end-to-end energy", h.E2EEnergy, 0.83},
+	} {
+		if math.Abs(c.got-c.want) > 0.005 {
+			t.Errorf("reproduced %s = %.4f, want %.2f", c.name, c.got, c.want)
 		}
 	}
 	if dir := os.Getenv("FUSEMAX_REPRODUCE_OUT"); dir != "" {
