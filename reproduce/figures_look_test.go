@@ -17,14 +17,7 @@ import (
 // textSlack times its measured width, as a viewer with a wider fallback
 // font sets it.
 func TestFiguresLayout(t *testing.T) {
-	x, err := LoadExperiment("fusemax-micro24")
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := ReadOutput(x, referenceDir(t))
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, out := referenceOutput(t)
 	pages, err := figurePages(out)
 	if err != nil {
 		t.Fatal(err)

@@ -11,14 +11,7 @@ import (
 // SVG, and drawing twice gives the same bytes. FUSEMAX_FIGURES=DIR keeps
 // them for a look.
 func TestFiguresFromReference(t *testing.T) {
-	x, err := LoadExperiment("fusemax-micro24")
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := ReadOutput(x, referenceDir(t))
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, out := referenceOutput(t)
 	a, err := Figures(out)
 	if err != nil {
 		t.Fatal(err)

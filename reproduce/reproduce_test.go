@@ -84,23 +84,7 @@ func TestReproduceAgainstReference(t *testing.T) {
 		}
 	}
 	// The paper's headline numbers, to two decimals, from the real run.
-	h, ok := x.Headline(out.Tables)
-	if !ok {
-		t.Fatal("headline tables missing from the reproduction")
-	}
-	for _, c := range []struct {
-		name      string
-		got, want float64
-	}{
-		{"attention speedup", h.AttnSpeedup, 6.72},
-		{"attention energy", h.AttnEnergy, 0.79},
-		{"end-to-end speedup", h.E2ESpeedup, 5.30},
-		{"end-to-end energy", h.E2EEnergy, 0.83},
-	} {
-		if math.Abs(c.got-c.want) > 0.005 {
-			t.Errorf("reproduced %s = %.4f, want %.2f", c.name, c.got, c.want)
-		}
-	}
+	checkHeadline(t, "reproduced", x, out.Tables)
 	if dir := os.Getenv("FUSEMAX_REPRODUCE_OUT"); dir != "" {
 		if _, err := Write(dir, out, referenceDir(t)); err != nil {
 			t.Fatal(err)

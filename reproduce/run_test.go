@@ -14,6 +14,21 @@ import (
 
 func referenceDir(t testing.TB) string { return reference.FuseMaxResults(t) }
 
+// referenceOutput reads the artifact's CSVs as a reproduction's output of
+// the shipped experiment.
+func referenceOutput(t testing.TB) (*Experiment, *Output) {
+	t.Helper()
+	x, err := LoadExperiment("fusemax-micro24")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := ReadOutput(x, referenceDir(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return x, out
+}
+
 func loadReference(t testing.TB, x *Experiment) map[string]*Table {
 	out, err := ReadOutput(x, referenceDir(t))
 	if err != nil {

@@ -3,7 +3,6 @@ package llvm
 import (
 	"github.com/llir/llvm/ir"
 	"github.com/llir/llvm/ir/constant"
-	"github.com/llir/llvm/ir/enum"
 	"github.com/llir/llvm/ir/types"
 	"github.com/llir/llvm/ir/value"
 
@@ -111,23 +110,13 @@ func (g *gen) accumulateVec(e *einsum.Einsum, w int64) {
 			g.b.NewStore(first, acc)
 			g.nest(e.ReducedVars(), func() {
 				x := g.vexpr(e.Expr, v, vt)
-				g.b.NewStore(g.vcombine(op, g.b.NewLoad(vt, acc), x), acc)
+				g.b.NewStore(g.combine(op, g.b.NewLoad(vt, acc), x), acc)
 			})
 			st := g.b.NewStore(g.b.NewLoad(vt, acc), ptr)
 			st.Align = ir.Align(elemAlign) // only the element's alignment is known
 		})
 		delete(g.vars, v)
 	})
-}
-
-func (g *gen) vcombine(op einsum.ReduceOp, acc, x value.Value) value.Value {
-	switch op {
-	case einsum.Max:
-		return g.maxmin(enum.FPredOGT, acc, x)
-	case einsum.Min:
-		return g.maxmin(enum.FPredOLT, acc, x)
-	}
-	return g.b.NewFAdd(acc, x)
 }
 
 func (g *gen) splat(x value.Value, vt *types.VectorType) value.Value {
