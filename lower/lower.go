@@ -51,6 +51,9 @@ type Plan struct {
 	Groups   int64            // iterations of the outer DRAM loop
 	Variant  string           // the mapping variant applied, if any
 	Einsums  []EinsumPlan
+	// Warnings are what the lowering noticed and did not refuse (unused
+	// shape names, mapping entries a cascade has no use for).
+	Warnings []string
 	// L3Need is the global-buffer state the mapping keeps, per on-chip level.
 	Need map[string]float64
 }
@@ -112,6 +115,32 @@ type lowering struct {
 	offchip map[string]bool
 	onchip  map[string]bool
 	word    float64
+	// warnings are what the lowering noticed but did not refuse: shape
+	// names nothing uses, mapping entries for Einsums a cascade lacks.
+	warnings []string
+}
+
+func (lw *lowering) warn(format string, args ...any) {
+	lw.warnings = append(lw.warnings, fmt.Sprintf(format, args...))
+}
+
+// noteUnusedShape warns of shape names that are neither a rank of the
+// cascade nor an instance rank of the mapping (eval notes them the same
+// way), naming the rank a case slip probably meant: m0=128 with a mapping
+// that fixes M0=256 would otherwise run at 256 without a word.
+func (lw *lowering) noteUnusedShape(unused []string) {
+	for _, n := range unused {
+		if contains(lw.m.Instances, n) {
+			continue
+		}
+		hint := ""
+		for _, r := range lw.c.Ranks {
+			if strings.EqualFold(r.Name, n) {
+				hint = fmt.Sprintf(" (rank names are case-sensitive: did you mean %s?)", r.Name)
+			}
+		}
+		lw.warn("--shape %s=%d: cascade %s has no rank %s and the mapping no instance rank of that name; ignored%s", n, lw.shape[n], lw.c.Name, n, hint)
+	}
 }
 
 // Lower maps cascade c onto machine a under mapping m for one workload
@@ -272,10 +301,11 @@ func (lw *lowering) bindSizes() error {
 		}
 		shape[k] = n
 	}
-	sizes, _, err := lw.c.Bind(shape)
+	sizes, unused, err := lw.c.Bind(shape)
 	if err != nil {
 		return err
 	}
+	lw.noteUnusedShape(unused)
 	for k, v := range sizes {
 		lw.sizes[k] = v
 	}
@@ -592,40 +622,4 @@ func (lw *lowering) need() float64 {
 		most = math.Max(most, sum)
 	}
 	return most * lw.word
-}
-
-// pointOps is what one point of the iteration space computes, before the
-// PE builds it: one operation per operator node, the reduction's combine,
-// and a multiply feeding a sum fused into a mac.
-func pointOps(e *einsum.Einsum) map[string]int64 {
-	ops := map[string]int64{}
-	einsum.Walk(e.Expr, func(x einsum.Expr) {
-		switch x := x.(type) {
-		case *einsum.Binary:
-			ops[[...]string{"add", "sub", "mul", "div", "max", "min"}[x.Op]]++
-		case *einsum.Unary:
-			ops[[...]string{"sub", "exp", "log", "sqrt", "abs", "max", "sigmoid"}[x.Op]]++
-		}
-	})
-	if len(e.Reductions) > 0 {
-		switch e.Reductions[len(e.Reductions)-1].Op {
-		case einsum.Sum:
-			if b, ok := e.Expr.(*einsum.Binary); ok && b.Op == einsum.Mul {
-				ops["mul"]--
-				ops["mac"]++
-			} else {
-				ops["add"]++
-			}
-		case einsum.Max:
-			ops["max"]++
-		case einsum.Min:
-			ops["min"]++
-		}
-	}
-	for k, v := range ops {
-		if v == 0 {
-			delete(ops, k)
-		}
-	}
-	return ops
 }
