@@ -130,8 +130,8 @@ func (lw *lowering) warn(format string, args ...any) {
 // that fixes M0=256 would otherwise run at 256 without a word.
 func (lw *lowering) noteUnusedShape(unused []string) {
 	for _, n := range unused {
-		if contains(lw.m.Instances, n) {
-			continue
+		if _, given := lw.shape[n]; !given || contains(lw.m.Instances, n) {
+			continue // a size the mapping fixes for a rank this cascade lacks
 		}
 		hint := ""
 		for _, r := range lw.c.Ranks {
@@ -337,10 +337,9 @@ func (lw *lowering) classify() error {
 			lw.alias[e.Name()] = src
 			continue
 		}
-		em, ok := lw.m.Einsums[e.Name()]
+		em, _, ok := lw.m.binding(e)
 		if !ok {
-			return fmt.Errorf("%s: mapping %s binds no unit for Einsum %s (%s); add e.g. `%s: %s` under einsums",
-				lw.m.File, lw.m.Name, e.Name(), e.Pos, e.Name(), lw.a.Arrays[0].Name)
+			return lw.unbound(e)
 		}
 		named[e.Name()] = true
 		p := &eplan{e: e, m: em, inLoop: e.Loop != nil, stage: lw.m.Stages[e.Name()]}
@@ -349,7 +348,9 @@ func (lw *lowering) classify() error {
 	}
 	for _, k := range sortedKeys(lw.m.Einsums) {
 		if !named[k] {
-			return fmt.Errorf("%s: einsums.%s: cascade %s has no Einsum %s that does work", lw.m.Pos(k), k, lw.c.Name, k)
+			if err := lw.lacking(lw.m.Pos(k)+": einsums."+k, "cascade %s has no Einsum %s that does work", lw.c.Name, k); err != nil {
+				return err
+			}
 		}
 	}
 	for _, kv := range []struct {
@@ -359,7 +360,9 @@ func (lw *lowering) classify() error {
 		what, keyed := kv.what, kv.keyed
 		for _, k := range sortedKeys(keyed) {
 			if !named[k] {
-				return fmt.Errorf("%s: %s.%s: cascade %s has no Einsum %s that does work", lw.m.File, what, k, lw.c.Name, k)
+				if err := lw.lacking(lw.m.File+": "+what+"."+k, "cascade %s has no Einsum %s that does work", lw.c.Name, k); err != nil {
+					return err
+				}
 			}
 		}
 	}
@@ -376,7 +379,10 @@ func (lw *lowering) classify() error {
 	}{{lw.m.Offchip, lw.offchip, "offchip"}, {lw.m.Onchip, lw.onchip, "onchip"}} {
 		for _, n := range list.names {
 			if lw.c.Tensor(n) == nil {
-				return fmt.Errorf("%s: %s: cascade %s has no tensor %s", lw.m.File, list.what, lw.c.Name, n)
+				if err := lw.lacking(lw.m.File+": "+list.what, "cascade %s has no tensor %s", lw.c.Name, n); err != nil {
+					return err
+				}
+				continue
 			}
 			list.into[n] = true
 		}
@@ -385,7 +391,9 @@ func (lw *lowering) classify() error {
 		for _, list := range [][]string{p.m.Keep, p.m.Staged, p.m.Registers} {
 			for _, n := range list {
 				if lw.c.Tensor(n) == nil {
-					return fmt.Errorf("%s: einsums.%s: cascade %s has no tensor %s", lw.m.Pos(p.e.Name()), p.e.Name(), lw.c.Name, n)
+					if err := lw.lacking(lw.m.PosOf(p.m)+": einsums."+p.e.Name(), "cascade %s has no tensor %s", lw.c.Name, n); err != nil {
+						return err
+					}
 				}
 			}
 		}
@@ -457,7 +465,7 @@ func (lw *lowering) buildEinsum(p *eplan) error {
 		for _, a := range lw.a.Arrays {
 			names = append(names, a.Name)
 		}
-		return fmt.Errorf("%s: %s is bound to unit %q, which %s does not have (it has %s)", m.Pos(e.Name()), e.Name(), p.m.Unit, lw.a.Name, strings.Join(names, ", "))
+		return fmt.Errorf("%s: %s is bound to unit %q, which %s does not have (it has %s)", m.PosOf(p.m), e.Name(), p.m.Unit, lw.a.Name, strings.Join(names, ", "))
 	}
 	p.array = ar
 	for i, a := range lw.a.Arrays {
@@ -472,7 +480,7 @@ func (lw *lowering) buildEinsum(p *eplan) error {
 		ex, ok := ar.PE.Expand(op)
 		if !ok {
 			return fmt.Errorf("%s: %s needs %s, which a PE of %s can neither run nor build from its operations (%s)",
-				m.Pos(e.Name()), e.Name(), op, ar.Name, strings.Join(ar.PE.Capabilities(), ", "))
+				m.PosOf(p.m), e.Name(), op, ar.Name, strings.Join(ar.PE.Capabilities(), ", "))
 		}
 		for k, v := range ex {
 			p.prims[k] += v * p.abstract[op]
@@ -496,7 +504,7 @@ func (lw *lowering) buildEinsum(p *eplan) error {
 		dims = []int64{ar.Dims[1], ar.Dims[0]} // spatial lists columns first
 	}
 	if len(nst.Spatial) > len(dims) {
-		return fmt.Errorf("%s: %s: %d spatial ranks for the %d dimensions of %s", m.Pos(e.Name()), e.Name(), len(nst.Spatial), len(dims), ar.Name)
+		return fmt.Errorf("%s: %s: %d spatial ranks for the %d dimensions of %s", m.PosOf(p.m), e.Name(), len(nst.Spatial), len(dims), ar.Name)
 	}
 	n := &nest{levels: 3}
 	for _, g := range lw.groups {

@@ -45,11 +45,17 @@ type Mapping struct {
 	Orders       map[string]map[string][]string
 	Units        map[string]Nest
 	Einsums      map[string]*EinsumMap
-	Variant      string // which variant was applied, for the report
+	// Classes binds by operation class (ClassMatmul, ...) the Einsums
+	// that have no entry of their own, and Default binds the rest.
+	Classes map[string]string
+	Default string
+	Variant string // which variant was applied, for the report
 	// Search lists the values a mapping search tries (Simulate).
 	Search []SearchAxis
 
-	doc *specs.Doc
+	doc         *specs.Doc
+	classNodes  map[string]*yaml.Node
+	defaultNode *yaml.Node
 }
 
 // Derived is a mapping value the lowering computes: the largest divisor of
@@ -87,6 +93,15 @@ type EinsumMap struct {
 func (m *Mapping) Pos(einsum string) string {
 	if e, ok := m.Einsums[einsum]; ok && e.node != nil {
 		return fmt.Sprintf("%s:%d:%d", m.File, e.node.Line, e.node.Column)
+	}
+	return m.File
+}
+
+// PosOf is where a binding is written (an Einsum's entry, its class's or
+// the default), for messages.
+func (m *Mapping) PosOf(em *EinsumMap) string {
+	if em != nil && em.node != nil {
+		return fmt.Sprintf("%s:%d:%d", m.File, em.node.Line, em.node.Column)
 	}
 	return m.File
 }
@@ -279,7 +294,19 @@ func decodeMapping(d *specs.Doc) (*Mapping, error) {
 		x.Done()
 	}
 	un.Done()
-	es := o.Sub("einsums", true)
+	cl := o.Sub("classes", false)
+	m.Classes, m.classNodes = map[string]string{}, map[string]*yaml.Node{}
+	for _, k := range cl.Keys() {
+		if !slices.Contains(Classes(), k) {
+			cl.Failf(cl.KeyNode(k), "mapping.classes: unknown operation class %q (known: %s)", k, strings.Join(Classes(), ", "))
+		}
+		m.Classes[k] = cl.Str(k, true)
+		m.classNodes[k] = cl.KeyNode(k)
+	}
+	cl.Done()
+	m.Default = o.Str("default", false)
+	m.defaultNode = o.Get("default")
+	es := o.Sub("einsums", !m.bindsGenerally())
 	for _, k := range es.Keys() {
 		n := es.Get(k)
 		em := &EinsumMap{node: es.KeyNode(k)}

@@ -96,7 +96,7 @@ func (lw *lowering) schedule(opt Options) (*Plan, error) {
 				return nil, err
 			}
 			if d < 0 {
-				return nil, fmt.Errorf("%s: %s: drain %q = %g is negative", m.Pos(e.Name()), e.Name(), p.m.Drain, d)
+				return nil, fmt.Errorf("%s: %s: drain %q = %g is negative", m.PosOf(p.m), e.Name(), p.m.Drain, d)
 			}
 			op.Latency += d * cycles
 		}
