@@ -133,10 +133,14 @@ func (lw *lowering) noteUnusedShape(unused []string) {
 		if _, given := lw.shape[n]; !given || contains(lw.m.Instances, n) {
 			continue // a size the mapping fixes for a rank this cascade lacks
 		}
-		hint := ""
+		known := append(sortedKeys(lw.m.Sizes), lw.m.Instances...)
 		for _, r := range lw.c.Ranks {
-			if strings.EqualFold(r.Name, n) {
-				hint = fmt.Sprintf(" (rank names are case-sensitive: did you mean %s?)", r.Name)
+			known = append(known, r.Name)
+		}
+		hint := ""
+		for _, k := range known {
+			if strings.EqualFold(k, n) {
+				hint = fmt.Sprintf(" (rank names are case-sensitive: did you mean %s?)", k)
 			}
 		}
 		lw.warn("--shape %s=%d: cascade %s has no rank %s and the mapping no instance rank of that name; ignored%s", n, lw.shape[n], lw.c.Name, n, hint)
