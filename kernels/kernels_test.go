@@ -3,6 +3,7 @@ package kernels
 import (
 	"bytes"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -10,9 +11,10 @@ import (
 )
 
 func TestEveryKernelChecks(t *testing.T) {
-	want := []string{"attention_1pass", "attention_2pass", "attention_3pass", "gemm", "toy_cascade1", "toy_cascade2", "toy_cascade3"}
-	if got := strings.Join(Names(), ","); got != strings.Join(want, ",") {
-		t.Fatalf("Names() = %s, want %s", got, strings.Join(want, ","))
+	for _, want := range []string{"attention_1pass", "attention_2pass", "attention_3pass", "gemm", "ring_merge", "toy_cascade1"} {
+		if !slices.Contains(Names(), want) {
+			t.Errorf("Names() = %v lacks %s", Names(), want)
+		}
 	}
 	for _, n := range Names() {
 		p, err := Load(n)

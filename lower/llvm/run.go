@@ -23,44 +23,12 @@ import (
 type Tools struct {
 	Opt, LLC, CC string
 	Triple       string // llc's default target triple
+	// identity names the tools' versions for the build cache's key.
+	identity string
 }
 
 // ErrNoTools is wrapped by FindTools when LLVM 14 or gcc is missing.
 var ErrNoTools = errors.New("LLVM tools not found")
-
-// FindTools looks for opt and llc of LLVM 14 (opt-14, then opt) and gcc on
-// PATH. Its error says which Debian package to install.
-func FindTools() (Tools, error) {
-	var t Tools
-	find := func(names ...string) string {
-		for _, n := range names {
-			if p, err := exec.LookPath(n); err == nil {
-				return p
-			}
-		}
-		return ""
-	}
-	t.Opt, t.LLC, t.CC = find("opt-14", "opt"), find("llc-14", "llc"), find("gcc", "cc")
-	if t.Opt == "" || t.LLC == "" {
-		return t, fmt.Errorf("%w: the LLVM backend needs opt and llc from LLVM 14 on PATH; install the Debian package llvm-14 (apt-get install llvm-14)", ErrNoTools)
-	}
-	if t.CC == "" {
-		return t, fmt.Errorf("%w: the LLVM backend links its driver with gcc; install the Debian package gcc (apt-get install gcc)", ErrNoTools)
-	}
-	out, err := exec.Command(t.LLC, "--version").Output()
-	if err != nil {
-		return t, fmt.Errorf("%w: %s --version: %v", ErrNoTools, t.LLC, err)
-	}
-	if !bytes.Contains(out, []byte("LLVM version 14.")) {
-		return t, fmt.Errorf("%w: %s is not LLVM 14 (the generated IR uses typed pointers); install the Debian package llvm-14", ErrNoTools, t.LLC)
-	}
-	for _, line := range strings.Split(string(out), "\n") {
-		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "Default target:"); ok {
-			t.Triple = strings.TrimSpace(v)
-		}
-	}
-	return t, nil
-}
 
 // Verify runs opt -verify on the module's IR.
 func Verify(ctx context.Context, m *Module) error {
@@ -184,15 +152,17 @@ func Exec(ctx context.Context, c *einsum.Cascade, sizes map[string]int64, inputs
 	return res, nil
 }
 
-// build writes the IR and the driver to dir and makes an executable:
-// opt -O3, llc -O3 for the host CPU, gcc for the driver.
+// build writes the IR and the driver to dir and returns an executable: the
+// build cache's entry for them when there is one, else a fresh build (opt
+// -O3, llc -O3 for the host CPU, gcc for the driver), which it then caches.
 func build(ctx context.Context, t Tools, m *Module, dir string) (string, error) {
-	ll := filepath.Join(dir, "kernel.ll")
-	if err := os.WriteFile(ll, []byte(m.String()), 0o644); err != nil {
-		return "", err
-	}
+	ir := m.String()
 	drv, err := driverSource(m)
 	if err != nil {
+		return "", err
+	}
+	ll := filepath.Join(dir, "kernel.ll")
+	if err := os.WriteFile(ll, []byte(ir), 0o644); err != nil {
 		return "", err
 	}
 	if err := os.WriteFile(filepath.Join(dir, "driver.c"), drv, 0o644); err != nil {
@@ -204,10 +174,15 @@ func build(ctx context.Context, t Tools, m *Module, dir string) (string, error) 
 	if t.Triple != "" {
 		target = append(target, "-mtriple="+t.Triple)
 	}
+	cache := cacheDir()
+	key := cacheKey(t, target, ir, drv)
+	if bin, ok := cached(cache, key); ok {
+		return bin, nil
+	}
 	steps := [][]string{
 		append([]string{t.Opt, "-O3", "-verify"}, append(target, ll, "-o", filepath.Join(dir, "kernel.bc"))...),
 		append([]string{t.LLC, "-O3", "-relocation-model=pic", "-filetype=obj"}, append(target, filepath.Join(dir, "kernel.bc"), "-o", filepath.Join(dir, "kernel.o"))...),
-		{t.CC, "-O2", filepath.Join(dir, "driver.c"), filepath.Join(dir, "kernel.o"), "-o", filepath.Join(dir, "kernel"), "-lm"},
+		{t.CC, "-O2", filepath.Join(dir, "driver.c"), filepath.Join(dir, "kernel.o"), "-o", filepath.Join(dir, "kernel"), "-lm", "-lpthread"},
 	}
 	for _, s := range steps {
 		cmd := exec.CommandContext(ctx, s[0], s[1:]...)
@@ -217,7 +192,9 @@ func build(ctx context.Context, t Tools, m *Module, dir string) (string, error) 
 			return "", fmt.Errorf("building %s: %s: %v\n%s", m.Cascade.Name, filepath.Base(s[0]), err, out.String())
 		}
 	}
-	return filepath.Join(dir, "kernel"), nil
+	bin := filepath.Join(dir, "kernel")
+	store(cache, key, bin)
+	return bin, nil
 }
 
 func writeRaw(path string, t *tensor.Dense, dt tensor.DType) error {
