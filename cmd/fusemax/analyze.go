@@ -10,7 +10,7 @@ import (
 	"github.com/spf13/cobra"
 )
 
-const defaultAnalyzeShape = "E=64,F=64,M=1024,M0=256,P=1024,K=1024,N=64"
+const defaultAnalyzeShape = "E=64,F=64,M=1024,M0=256,P=1024,K=1024,N=64,S=8,S0=2"
 
 func init() {
 	var shape, output string

@@ -23,6 +23,9 @@ type Row struct {
 	// Agreement lists, per output, the cascade it was compared with and the
 	// largest absolute and relative difference.
 	Agreement []Agreement `json:"agreement"`
+	// Note says why a cascade was not evaluated (the shape lacks a size it
+	// needs); its pass analysis is still reported.
+	Note string `json:"note,omitempty"`
 }
 
 // Agreement compares one output with the same output of a reference cascade.
@@ -50,9 +53,17 @@ func Run(cascades []*einsum.Cascade, shape map[string]int64, seed uint64) ([]Row
 		if err != nil {
 			return nil, err
 		}
+		row := Row{Cascade: c.Name, Rank: rep.Rank, Passes: rep.Passes, Shape: einsum.FormatShape(used(c, shape))}
+		var kept []string
+		for _, r := range rep.Retained {
+			kept = append(kept, r.Tensor+" ("+r.Size+")")
+		}
+		row.Retained = strings.Join(kept, ", ")
 		sizes, _, err := c.Bind(shape)
 		if err != nil {
-			return nil, err
+			row.Note = "not evaluated: " + err.Error()
+			rows = append(rows, row)
+			continue
 		}
 		inputs, err := interp.RandomInputs(c, sizes, seed)
 		if err != nil {
@@ -62,12 +73,6 @@ func Run(cascades []*einsum.Cascade, shape map[string]int64, seed uint64) ([]Row
 		if err != nil {
 			return nil, err
 		}
-		row := Row{Cascade: c.Name, Rank: rep.Rank, Passes: rep.Passes, Shape: einsum.FormatShape(used(c, shape))}
-		var kept []string
-		for _, r := range rep.Retained {
-			kept = append(kept, r.Tensor+" ("+r.Size+")")
-		}
-		row.Retained = strings.Join(kept, ", ")
 		for _, o := range c.Outputs {
 			got := all[o.Name]
 			key := o.Name + fmt.Sprint(got.Shape)
@@ -118,6 +123,10 @@ func WriteTable(w io.Writer, rows []Row) error {
 		kept := r.Retained
 		if kept == "" {
 			kept = "-"
+		}
+		if r.Note != "" {
+			fmt.Fprintf(tw, "%s\t%d over %s\t%s\t%s\t\t\t\n", r.Cascade, r.Passes, r.Rank, kept, r.Note)
+			continue
 		}
 		for i, a := range r.Agreement {
 			name, passes := r.Cascade, fmt.Sprintf("%d over %s", r.Passes, r.Rank)

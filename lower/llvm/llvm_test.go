@@ -73,6 +73,13 @@ var tolerance = map[string]float64{
 	"toy_cascade1":    1e-5,
 	"toy_cascade2":    1e-5,
 	"toy_cascade3":    1e-5,
+	// The golden inputs of the merges are uniform in [-1, 1): partial
+	// denominators of both signs, whose merged sum can nearly cancel, so
+	// AV = RNV/RD amplifies f32 rounding by max|RD|/|RD| (3e-5 seen). On
+	// statistics of a real attention (kernels' reference test) they stay
+	// below 1e-7.
+	"ring_merge":      1e-4,
+	"ring_merge_tree": 1e-4,
 }
 
 func TestGoldenAgreement(t *testing.T) {
