@@ -13,7 +13,7 @@ import (
 const defaultAnalyzeShape = "E=64,F=64,M=1024,M0=256,P=1024,K=1024,N=64,S=8,S0=2"
 
 func init() {
-	var shape, output string
+	var shape, output, maxMemory string
 	var seed uint64
 	cmd := &cobra.Command{
 		Use:   "analyze [FILE|KERNEL...]",
@@ -44,6 +44,13 @@ others do.`,
 				}
 				cascades = append(cascades, prog.Cascades...)
 			}
+			for _, c := range cascades {
+				if sizes, _, err := c.Bind(s); err == nil {
+					if err := checkMemory(c, sizes, maxMemory); err != nil {
+						return err
+					}
+				}
+			}
 			rows, err := analyze.Run(cascades, s, seed)
 			if err != nil {
 				return err
@@ -63,5 +70,6 @@ others do.`,
 	cmd.Flags().StringVar(&shape, "shape", defaultAnalyzeShape, "rank sizes; each cascade uses those it declares")
 	cmd.Flags().Uint64Var(&seed, "seed", 1, "seed of the generated inputs")
 	cmd.Flags().StringVarP(&output, "output", "o", "table", "output format: table or json")
+	addMemoryFlag(cmd, &maxMemory)
 	rootCmd.AddCommand(cmd)
 }

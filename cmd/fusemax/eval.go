@@ -15,7 +15,7 @@ import (
 )
 
 func init() {
-	var cascade, shape, dtype, out, backend string
+	var cascade, shape, dtype, out, backend, maxMemory string
 	var seed uint64
 	var inputFiles []string
 	var lf llvmFlags
@@ -30,7 +30,9 @@ index list, row-major.
 Inputs not given with --input are drawn from a seeded generator (uniform in
 [-1, 1)); the same seed gives the same tensors on every machine, and each
 tensor's stream depends only on the seed and its name. Files are written only
-once the whole evaluation has succeeded.
+once the whole evaluation has succeeded. Before anything is allocated, every
+tensor is sized at --shape and the total checked against --max-memory
+(default: the machine's available memory).
 
 With --backend llvm the cascade is compiled instead (fusemax emit-llvm, then
 opt -O3, llc -O3 and gcc; LLVM 14 must be installed) and run on the CPU; it
@@ -66,6 +68,9 @@ reads and writes of every tensor.`,
 			}
 			sizes, err := lf.bind(c, shape, cmd.ErrOrStderr(), &llvmOpts)
 			if err != nil {
+				return err
+			}
+			if err := checkMemory(c, sizes, maxMemory); err != nil {
 				return err
 			}
 			inputs, err := evalInputs(c, sizes, seed, inputFiles)
@@ -113,6 +118,7 @@ reads and writes of every tensor.`,
 	f.BoolVar(&lf.noTile, "no-tile", false, "llvm: hoist no rank around iterate blocks")
 	lf.registerMapping(cmd, "llvm: ")
 	f.StringVar(&out, "out", "", "directory to write NAME.npy files into")
+	addMemoryFlag(cmd, &maxMemory)
 	rootCmd.AddCommand(cmd)
 }
 
