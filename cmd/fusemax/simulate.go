@@ -111,6 +111,9 @@ independent instances.`,
 			if err != nil {
 				return err
 			}
+			if err := finiteReport(rep); err != nil {
+				return err
+			}
 			for _, wn := range rep.Warnings {
 				fmt.Fprintln(cmd.ErrOrStderr(), "warning:", wn)
 			}
