@@ -61,6 +61,10 @@ type Result struct {
 	MaxRSSKiB int64
 	// Counts are element reads and writes per tensor (CountAccesses only).
 	Counts map[string]Access
+	// Threads is how many threads the kernel ran on, and SingleThreadWhy
+	// why Options.Threads could not be honoured (Module.Threads).
+	Threads         int
+	SingleThreadWhy string
 	// WorkBytes is the memory of the intermediates.
 	WorkBytes int64
 }
@@ -97,7 +101,7 @@ func Exec(ctx context.Context, c *einsum.Cascade, sizes map[string]int64, inputs
 	if err != nil {
 		return nil, err
 	}
-	res := &Result{Tensors: map[string]*tensor.Dense{}, WorkBytes: m.WorkBytes}
+	res := &Result{Tensors: map[string]*tensor.Dense{}, WorkBytes: m.WorkBytes, Threads: m.Threads, SingleThreadWhy: m.SingleThreadWhy}
 	for _, t := range c.Inputs {
 		in, ok := inputs[t.Name]
 		if !ok {
