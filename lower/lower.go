@@ -602,9 +602,9 @@ func pointOps(e *einsum.Einsum) map[string]int64 {
 	einsum.Walk(e.Expr, func(x einsum.Expr) {
 		switch x := x.(type) {
 		case *einsum.Binary:
-			ops[[...]string{"add", "sub", "mul", "div", "max", "min"}[x.Op]]++
+			ops[x.Op.Primitive()]++
 		case *einsum.Unary:
-			ops[[...]string{"sub", "exp", "log", "sqrt", "abs", "max", "sigmoid"}[x.Op]]++
+			ops[x.Op.Primitive()]++
 		}
 	})
 	if len(e.Reductions) > 0 {
