@@ -62,12 +62,6 @@ const (
 
 var unaryNames = [...]string{"-", "exp", "log", "sqrt", "abs", "relu", "sigmoid", "tanh", "sign", "exp2", "log2", "erf"}
 
-// unaryPrimitives name the PE operation each function needs (docs/simulator.md):
-// a negation is a subtraction from 0, relu a max with 0.
-var unaryPrimitives = [...]string{"sub", "exp", "log", "sqrt", "abs", "max", "sigmoid", "tanh", "sign", "exp2", "log2", "erf"}
-
-// Primitive is the name of the PE operation that computes o.
-func (o UnaryOp) Primitive() string { return unaryPrimitives[o] }
 
 func (o UnaryOp) String() string { return unaryNames[o] }
 
@@ -137,12 +131,8 @@ const (
 
 var binaryNames = [...]string{"+", "-", "*", "/", "max", "min", "pow"}
 
-var binaryPrimitives = [...]string{"add", "sub", "mul", "div", "max", "min", "pow"}
-
 func (o BinaryOp) String() string { return binaryNames[o] }
 
-// Primitive is the name of the PE operation that computes o.
-func (o BinaryOp) Primitive() string { return binaryPrimitives[o] }
 
 // Difference is x - y with the language's rule for an empty maximum:
 // -inf - -inf is -inf, not NaN, so that exp(RM[m1] - RM[m1+1]) is 0 while

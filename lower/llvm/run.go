@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"os/exec"
@@ -103,16 +104,7 @@ func Exec(ctx context.Context, c *einsum.Cascade, sizes map[string]int64, inputs
 		if !in.SameShape(&tensor.Dense{Shape: want}) {
 			return nil, fmt.Errorf("cascade %s: input %s has shape %v, want %v", c.Name, t.Name, in.Shape, want)
 		}
-		in = in.Clone()
-		if opts.DType != tensor.F64 {
-			in.RoundF32()
-		}
-		if opts.Storage == StorageBF16 {
-			for i, v := range in.Data {
-				in.Data[i] = RoundBF16(v)
-			}
-		}
-		res.Tensors[t.Name] = in
+		res.Tensors[t.Name] = asKernelSees(in, opts)
 	}
 	dir := opts.KeepDir
 	if dir == "" {
@@ -150,6 +142,36 @@ func Exec(ctx context.Context, c *einsum.Cascade, sizes map[string]int64, inputs
 		return nil, err
 	}
 	return res, nil
+}
+
+// asKernelSees is in rounded to the compute and storage types. It is in
+// itself, not a copy, when rounding changes nothing (an f32 input read
+// from an f32 file), so that large inputs are not held twice.
+func asKernelSees(in *tensor.Dense, opts Options) *tensor.Dense {
+	round := func(v float64) float64 {
+		if opts.DType != tensor.F64 {
+			v = float64(float32(v))
+		}
+		if opts.Storage == StorageBF16 {
+			v = RoundBF16(v)
+		}
+		return v
+	}
+	exact := true
+	for _, v := range in.Data {
+		if r := round(v); r != v && !(r != r && v != v) {
+			exact = false
+			break
+		}
+	}
+	if exact {
+		return in
+	}
+	out := in.Clone()
+	for i, v := range out.Data {
+		out.Data[i] = round(v)
+	}
+	return out
 }
 
 // build writes the IR and the driver to dir and returns an executable: the
@@ -197,36 +219,55 @@ func build(ctx context.Context, t Tools, m *Module, dir string) (string, error) 
 	return bin, nil
 }
 
+// writeRaw streams t to path as raw little-endian elements of dt.
 func writeRaw(path string, t *tensor.Dense, dt tensor.DType) error {
-	var b []byte
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriterSize(f, 1<<16)
+	var b [8]byte
 	for _, v := range t.Data {
 		if dt == tensor.F64 {
-			b = binary.LittleEndian.AppendUint64(b, math.Float64bits(v))
+			binary.LittleEndian.PutUint64(b[:], math.Float64bits(v))
+			w.Write(b[:])
 		} else {
-			b = binary.LittleEndian.AppendUint32(b, math.Float32bits(float32(v)))
+			binary.LittleEndian.PutUint32(b[:], math.Float32bits(float32(v)))
+			w.Write(b[:4])
 		}
 	}
-	return os.WriteFile(path, b, 0o644)
+	err = w.Flush()
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
+// readRaw streams a raw output file written by the driver into a tensor.
 func readRaw(path string, shape []int, dt tensor.DType) (*tensor.Dense, error) {
-	b, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
+	defer f.Close()
 	d := tensor.New(shape...)
 	size := 4
 	if dt == tensor.F64 {
 		size = 8
 	}
-	if len(b) != size*len(d.Data) {
-		return nil, fmt.Errorf("%s: %d bytes, want %d", path, len(b), size*len(d.Data))
+	if st, err := f.Stat(); err != nil || st.Size() != int64(size*len(d.Data)) {
+		return nil, fmt.Errorf("%s: not the %d bytes the driver should have written", path, size*len(d.Data))
 	}
+	r := bufio.NewReaderSize(f, 1<<16)
+	var b [8]byte
 	for i := range d.Data {
+		if _, err := io.ReadFull(r, b[:size]); err != nil {
+			return nil, fmt.Errorf("%s: %v", path, err)
+		}
 		if dt == tensor.F64 {
-			d.Data[i] = math.Float64frombits(binary.LittleEndian.Uint64(b[8*i:]))
+			d.Data[i] = math.Float64frombits(binary.LittleEndian.Uint64(b[:]))
 		} else {
-			d.Data[i] = float64(math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:])))
+			d.Data[i] = float64(math.Float32frombits(binary.LittleEndian.Uint32(b[:])))
 		}
 	}
 	return d, nil
