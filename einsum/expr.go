@@ -62,7 +62,6 @@ const (
 
 var unaryNames = [...]string{"-", "exp", "log", "sqrt", "abs", "relu", "sigmoid", "tanh", "sign", "exp2", "log2", "erf"}
 
-
 func (o UnaryOp) String() string { return unaryNames[o] }
 
 // Apply computes the function in float64.
@@ -132,7 +131,6 @@ const (
 var binaryNames = [...]string{"+", "-", "*", "/", "max", "min", "pow"}
 
 func (o BinaryOp) String() string { return binaryNames[o] }
-
 
 // Difference is x - y with the language's rule for an empty maximum:
 // -inf - -inf is -inf, not NaN, so that exp(RM[m1] - RM[m1+1]) is 0 while
