@@ -3,8 +3,12 @@ package main
 import (
 	"math"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/fusemax/fusemax/lower"
 )
@@ -62,5 +66,87 @@ func TestFiniteReport(t *testing.T) {
 	}
 	if err := finiteReport(&lower.Report{LatencyS: 1}); err != nil {
 		t.Error(err)
+	}
+}
+
+// TestInterruptDuringWrite: SIGINT while eval writes its files leaves either
+// every file in place or none, and no temporary folder (issue 10 item 12).
+func TestInterruptDuringWrite(t *testing.T) {
+	src := writeFile(t, "copy.einsum", "cascade c {\n  ranks K\n  input A[k]\n  output Z[k]\n  Z[k] = A[k]\n}\n")
+	parent := t.TempDir()
+	out := filepath.Join(parent, "out")
+	cmd := exec.Command(binary, "eval", src, "--shape", "K=8M", "--out", out)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		if m, _ := filepath.Glob(filepath.Join(parent, ".fusemax-out-*")); len(m) > 0 {
+			break
+		}
+		time.Sleep(200 * time.Microsecond)
+	}
+	cmd.Process.Signal(os.Interrupt)
+	err := cmd.Wait()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 130 {
+		t.Errorf("exit %v, want status 130", err)
+	}
+	left, _ := filepath.Glob(filepath.Join(parent, ".fusemax-*"))
+	files, _ := filepath.Glob(filepath.Join(out, "*.npy"))
+	if len(left) > 0 || (len(files) != 0 && len(files) != 2) {
+		t.Errorf("after the interrupt: temporary %v, outputs %v", left, files)
+	}
+}
+
+// TestOutputFiles: -o and fmt -w replace regular files atomically, follow
+// symbolic links (the link stays), write through FIFOs and devices instead
+// of replacing them, and refuse a directory (issue 10 items 11, 13).
+func TestOutputFiles(t *testing.T) {
+	dir := t.TempDir()
+	emit := func(out string) (string, int) {
+		_, errOut, code := run(t, "emit-llvm", "toy_cascade1", "--shape", "K=8", "-o", out)
+		return errOut, code
+	}
+	target := filepath.Join(dir, "real.ll")
+	os.WriteFile(target, []byte("old"), 0o600)
+	link := filepath.Join(dir, "link.ll")
+	if err := os.Symlink("real.ll", link); err != nil {
+		t.Fatal(err)
+	}
+	if errOut, code := emit(link); code != 0 {
+		t.Fatalf("-o LINK: exit %d, %s", code, errOut)
+	}
+	if st, err := os.Lstat(link); err != nil || st.Mode()&os.ModeSymlink == 0 {
+		t.Errorf("-o LINK replaced the link: %v", err)
+	}
+	if b, _ := os.ReadFile(target); !strings.Contains(string(b), "define") {
+		t.Errorf("-o LINK did not write the link's target")
+	}
+	if st, _ := os.Stat(target); st.Mode().Perm() != 0o600 {
+		t.Errorf("-o FILE changed the permissions to %v", st.Mode().Perm())
+	}
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Skip("no FIFOs here:", err)
+	}
+	got := make(chan []byte)
+	go func() {
+		b, _ := os.ReadFile(fifo)
+		got <- b
+	}()
+	if errOut, code := emit(fifo); code != 0 {
+		t.Fatalf("-o FIFO: exit %d, %s", code, errOut)
+	}
+	if b := <-got; !strings.Contains(string(b), "define") {
+		t.Errorf("-o FIFO: the reader got %d bytes", len(b))
+	}
+	if st, err := os.Lstat(fifo); err != nil || st.Mode()&os.ModeNamedPipe == 0 {
+		t.Errorf("-o FIFO replaced the FIFO: %v", err)
+	}
+	if errOut, code := emit(dir); code != 1 || !strings.Contains(errOut, "is a directory; name a file to write") {
+		t.Errorf("-o DIR: exit %d, %q", code, errOut)
+	}
+	if left, _ := filepath.Glob(filepath.Join(dir, ".fusemax-*")); len(left) > 0 {
+		t.Errorf("temporary files left: %v", left)
 	}
 }
