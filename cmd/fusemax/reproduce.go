@@ -43,6 +43,9 @@ in summary.md, and the command exits with status 1 after writing the rest.`,
 					return usagef("--compare %s: not a directory", compare)
 				}
 			}
+			if args[0] == reproduce.SequenceParallelName { // multi-device checks (docs/multidevice.md)
+				return reproduceSequenceParallel(cmd, out)
+			}
 			x, err := reproduce.LoadExperiment(args[0])
 			if err != nil {
 				return err

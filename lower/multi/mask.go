@@ -137,8 +137,12 @@ func (m mask) liveFraction(ql layout, qpos int64, kl layout, kpos int64, tq, tk 
 	return live / (float64(ql.block) * float64(kl.block))
 }
 
-// checkTiles bounds the tile tests pairs × tiles-per-pair.
-func checkTiles(pairs, qblock, kblock, tq, tk int64) error {
+// checkTiles bounds the tile tests pairs × tiles-per-pair (none without
+// a mask).
+func (m mask) checkTiles(pairs, qblock, kblock, tq, tk int64) error {
+	if len(m.conds) == 0 {
+		return nil
+	}
 	nq, nk := (qblock+tq-1)/tq, (kblock+tk-1)/tk
 	if float64(pairs)*float64(nq)*float64(nk) > maxMaskTiles {
 		return fmt.Errorf("mask tiles of %d × %d over blocks of %d × %d on %d block pairs make %.3g tile tests (at most %d): give a larger mask_tile", tq, tk, qblock, kblock, pairs, float64(pairs)*float64(nq)*float64(nk), maxMaskTiles)
