@@ -116,7 +116,7 @@ func (l layout) global(pos, a int64) int64 {
 }
 
 // maxMaskTiles bounds the tile tests of one run, checked before any is made.
-const maxMaskTiles = 1 << 26
+const maxMaskTiles = 1 << 24
 
 // liveFraction is the share of a (query block × key block) pair's points
 // that lie in tiles the mask does not skip: the work a device does on it.
