@@ -103,5 +103,15 @@ func ParseQuantity(s string, dim Dim) (float64, error) {
 		}
 		return 0, fmt.Errorf("unit %q in %q is inconsistent: want %s", unit, s, dim)
 	}
-	return v * u.f, nil
+	r := v * u.f
+	if math.Abs(r) > MaxQuantity {
+		return 0, fmt.Errorf("%q is out of range for %s: its magnitude may be at most %g in the first unit", s, dim, MaxQuantity)
+	}
+	return r, nil
 }
+
+// MaxQuantity bounds every spec value in its base unit (B, Hz, B/s, pJ, um2,
+// s, count): far beyond any machine (an exabyte is 1e18 B), and small enough
+// that products of a few such values stay finite, so a typo such as
+// 1e300GHz is an error rather than a NaN latency.
+const MaxQuantity = 1e24

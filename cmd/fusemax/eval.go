@@ -95,7 +95,7 @@ reads and writes of every tensor.`,
 			for _, t := range c.Outputs {
 				names = append(names, t.Name)
 			}
-			if err := tensor.WriteDir(out, names, all, dt); err != nil {
+			if err := writeDir(out, names, all, dt); err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "wrote %s to %s (%s, %s, %s)\n", strings.Join(names, ", "), out, dt, backend, einsum.FormatShape(sizes))

@@ -119,6 +119,9 @@ see docs/multidevice.md.`,
 			if err != nil {
 				return err
 			}
+			if err := finiteReport(rep); err != nil {
+				return err
+			}
 			for _, wn := range rep.Warnings {
 				fmt.Fprintln(cmd.ErrOrStderr(), "warning:", wn)
 			}
