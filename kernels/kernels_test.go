@@ -2,6 +2,7 @@ package kernels
 
 import (
 	"bytes"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -51,5 +52,18 @@ func TestResolve(t *testing.T) {
 	}
 	if _, _, err := Resolve("no_such_kernel"); err == nil || !strings.Contains(err.Error(), "built-in: attention_1pass") {
 		t.Errorf("Resolve of an unknown name: %v", err)
+	}
+}
+
+func TestResolveBounded(t *testing.T) {
+	dir := t.TempDir()
+	if _, _, err := Resolve(dir); err == nil || !strings.Contains(err.Error(), "is a directory") {
+		t.Errorf("Resolve of a directory: %v", err)
+	}
+	if _, err := os.Stat("/dev/zero"); err == nil {
+		_, src, err := Resolve("/dev/zero")
+		if err != nil || len(src) != syntax.MaxFileBytes+1 {
+			t.Errorf("Resolve(/dev/zero) read %d bytes, %v; want it to stop past the limit", len(src), err)
+		}
 	}
 }

@@ -206,16 +206,21 @@ func TestUnseenCascades(t *testing.T) {
 	}
 }
 
-// TestWorkingMemory checks that the 1-pass cascade's intermediates do not
-// grow with M (rings and views), while the 3-pass cascade's do.
+// TestWorkingMemory checks that the 1-pass cascade's intermediates grow
+// neither with M (rings, per-step copies) nor with P (per-tile storage),
+// while the 3-pass cascade's grow with M.
 func TestWorkingMemory(t *testing.T) {
-	work := func(kernel string, m int64) int64 {
+	work := func(kernel string, m int64, pq ...int64) int64 {
 		prog, err := kernels.Load(kernel)
 		if err != nil {
 			t.Fatal(err)
 		}
 		c := prog.Cascades[0]
-		sizes, _, err := c.Bind(map[string]int64{"E": 64, "F": 64, "M": m, "M0": 64, "P": 256})
+		p := int64(256)
+		if len(pq) > 0 {
+			p = pq[0]
+		}
+		sizes, _, err := c.Bind(map[string]int64{"E": 64, "F": 64, "M": m, "M0": 64, "P": p})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -237,6 +242,9 @@ func TestWorkingMemory(t *testing.T) {
 		if (large > small) != tc.grows {
 			t.Errorf("%s: %d bytes at M=4K, %d at M=64K; want growth %v", tc.kernel, small, large, tc.grows)
 		}
+	}
+	if a, b := work("attention_1pass", 4096, 4096), work("attention_1pass", 4096, 65536); a != b || a > 1<<20 {
+		t.Errorf("attention_1pass: %d bytes at P=4K, %d at P=64K; want equal, under 1 MiB", a, b)
 	}
 }
 
