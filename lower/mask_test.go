@@ -112,7 +112,7 @@ func TestMaskOnIterateVariable(t *testing.T) {
 
 func TestCountPoints(t *testing.T) {
 	m, p := &einsum.Rank{Name: "M"}, &einsum.Rank{Name: "P"}
-	causal := []cond{{l: lin{k: map[*einsum.Rank]int64{m: 1, p: -1}}, op: einsum.LE}} // m - p <= 0
+	causal := []cond{{l: lin{k: map[*einsum.Rank]int64{m: 1, p: -1}}, op: einsum.LE}}                  // m - p <= 0
 	band := append(causal, cond{l: lin{c: 10, k: map[*einsum.Rank]int64{m: 1, p: -1}}, op: einsum.GT}) // m + 10 > p
 	notDiag := []cond{{l: lin{k: map[*einsum.Rank]int64{m: 1, p: -1}}, op: einsum.NE}}
 	for _, tc := range []struct {
