@@ -122,14 +122,16 @@ func writeMarkdownTable(w io.Writer, head []string, rows [][]string) {
 
 // writeLegend says what each design is, from its first evaluated point.
 func (c *Comparison) writeLegend(w io.Writer, md bool) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	for di, d := range c.Review.Designs {
 		desc := c.describe(di)
 		if md {
 			fmt.Fprintf(w, "- **%s**: %s\n", d.Label, desc)
 		} else {
-			fmt.Fprintf(w, "  %-20s %s\n", d.Label, desc)
+			fmt.Fprintf(tw, "  %s\t%s\n", d.Label, desc)
 		}
 	}
+	tw.Flush()
 }
 
 func (c *Comparison) describe(di int) string {
@@ -150,18 +152,31 @@ func (c *Comparison) describe(di int) string {
 }
 
 func (c *Comparison) writeNotes(w io.Writer, ci int, md bool) {
-	bullet := "  note: "
-	if md {
-		bullet = "\n- "
+	notes := c.notes(ci)
+	if md && len(notes) > 0 {
+		fmt.Fprintln(w)
 	}
+	for _, n := range notes {
+		if md {
+			fmt.Fprintf(w, "- %s\n", n)
+		} else {
+			fmt.Fprintf(w, "  note: %s\n", n)
+		}
+	}
+}
+
+// notes are a case's mapping choices and the points not evaluated.
+func (c *Comparison) notes(ci int) []string {
+	var out []string
 	for _, r := range c.Tables[ci] {
 		switch {
 		case r.Error != "":
-			fmt.Fprintf(w, "%s%s: not evaluated: %s\n", bullet, r.Design, oneLine(r.Error))
+			out = append(out, r.Design+": not evaluated: "+oneLine(r.Error))
 		case r.M.MappingNote != "":
-			fmt.Fprintf(w, "%s%s: mapping %s: %s\n", bullet, r.Design, r.M.Mapping, r.M.MappingNote)
+			out = append(out, r.Design+": mapping "+r.M.Mapping+": "+r.M.MappingNote)
 		}
 	}
+	return out
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

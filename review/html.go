@@ -286,14 +286,7 @@ func (c *Comparison) caseSection(p *page, ci int) {
 		}
 		return ""
 	})
-	var notes []string
-	for _, r := range t {
-		if r.Error != "" {
-			notes = append(notes, r.Design+": not evaluated: "+oneLine(r.Error))
-		} else if r.M.MappingNote != "" {
-			notes = append(notes, r.Design+": mapping "+r.M.Mapping+": "+r.M.MappingNote)
-		}
-	}
+	notes := c.notes(ci)
 	if len(notes) > 0 {
 		p.f(`<ul class="notes">`)
 		for _, n := range notes {

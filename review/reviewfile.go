@@ -116,7 +116,11 @@ func local(dir, ref string) string {
 
 // readCases reads workloads × seq and explicit shapes.
 func readCases(o *specs.Obj) ([]Case, *specs.Error) {
-	models, shapes := o.StrList("workloads"), o.StrList("shapes")
+	models := o.StrList("workloads")
+	shapes, serr := shapeList(o)
+	if serr != nil {
+		return nil, serr
+	}
 	seqNode := o.Get("seq")
 	var seqs []int64
 	if seqNode != nil {
@@ -141,6 +145,37 @@ func readCases(o *specs.Obj) ([]Case, *specs.Error) {
 		return nil, o.Doc.Errorf(o.Node, "%v", err)
 	}
 	return cases, nil
+}
+
+// shapeList reads shapes: a list whose items are "B=1,H=32,..." strings
+// or {B: 1, H: 32, ...} mappings.
+func shapeList(o *specs.Obj) ([]string, *specs.Error) {
+	n := o.Get("shapes")
+	if n == nil {
+		return nil, nil
+	}
+	if n.Kind != yaml.SequenceNode {
+		return nil, o.Doc.Errorf(n, "shapes must be a list of shapes, each \"B=1,H=32,...\" (quoted) or {B: 1, H: 32, ...}")
+	}
+	var out []string
+	for _, e := range n.Content {
+		switch e.Kind {
+		case yaml.ScalarNode:
+			if !strings.Contains(e.Value, ",") && len(n.Content) > 1 {
+				return nil, o.Doc.Errorf(e, "shape %q names one size: quote each shape (\"B=1,H=32,...\") or write it as {B: 1, H: 32, ...}", e.Value)
+			}
+			out = append(out, e.Value)
+		case yaml.MappingNode:
+			var parts []string
+			for i := 0; i+1 < len(e.Content); i += 2 {
+				parts = append(parts, e.Content[i].Value+"="+e.Content[i+1].Value)
+			}
+			out = append(out, strings.Join(parts, ","))
+		default:
+			return nil, o.Doc.Errorf(e, "a shape is \"B=1,H=32,...\" or {B: 1, H: 32, ...}")
+		}
+	}
+	return out, nil
 }
 
 // check validates what spans the file: labels, the baseline, the profile

@@ -122,11 +122,11 @@ func expandRange(s string) ([]string, error) {
 	lo, rest, _ := strings.Cut(s, "..")
 	hi, step, geometric := rest, 1.0, false
 	if i := strings.LastIndexAny(rest, "*+"); i > 0 {
-		f, err := strconv.ParseFloat(strings.TrimSpace(rest[i+1:]), 64)
-		if err != nil {
+		f, err := parseEnd(rest[i+1:], s)
+		if err != nil || f.unit != "" {
 			return nil, fmt.Errorf("range %q: step %q is not a number", s, rest[i+1:])
 		}
-		hi, step, geometric = rest[:i], f, rest[i] == '*'
+		hi, step, geometric = rest[:i], f.v, rest[i] == '*'
 	}
 	a, err := parseEnd(lo, s)
 	if err != nil {
