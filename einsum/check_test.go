@@ -74,3 +74,23 @@ func TestRenderShowsCaret(t *testing.T) {
 		t.Errorf("Render:\n%s\nwant\n%s", got, want)
 	}
 }
+
+// TestRenderEscapesAndClips: the echoed line never sends raw control bytes
+// to the terminal, and a long line is clipped around the caret.
+func TestRenderEscapesAndClips(t *testing.T) {
+	src := "cascade c {\n  ranks K\n  in\x00put\x1b[2J A[k]\n}\n"
+	_, err := Parse("t.einsum", []byte(src))
+	got := Render(err, []byte(src))
+	want := "t.einsum:3:5: file contains a NUL byte: not a text file\n\t  in\\x00put\\x1b[2J A[k]\n\t    ^"
+	if got != want {
+		t.Errorf("Render:\n%s\nwant\n%s", got, want)
+	}
+	long := "cascade c {\n  ranks K\n  Z[k] = " + strings.Repeat("A[k] + ", 10000) + "$\n}\n"
+	_, err = Parse("t.einsum", []byte(long))
+	got = Render(err, []byte(long))
+	lines := strings.Split(got, "\n")
+	if len(lines) != 3 || len(lines[1]) > 2*excerptRunes+10 || !strings.HasPrefix(lines[1], "\t...") ||
+		!strings.HasSuffix(lines[1], "$") || len(lines[2]) != len(lines[1]) {
+		t.Errorf("long line not clipped around the caret:\n%s", got)
+	}
+}

@@ -220,7 +220,7 @@ P1 x columns) as the outermost loop around the iterate block.`,
 				_, err := fmt.Fprint(cmd.OutOrStdout(), m.String())
 				return err
 			}
-			if err := writeFileAtomic(out, []byte(m.String())); err != nil {
+			if err := writeOutput(out, []byte(m.String())); err != nil {
 				return fmt.Errorf("-o %s: %w", out, err)
 			}
 			return nil

@@ -19,9 +19,9 @@ import (
 )
 
 func init() {
-	var config, archRef, mappingRef, cascade, shapeArg, model, seq, out, profile string
+	var config, archRef, mappingRef, cascade, shapeArg, model, seq, out, profile, system string
 	var sets []string
-	var pipeline, full bool
+	var pipeline, full, ideal bool
 	cmd := &cobra.Command{
 		Use:   "simulate [KERNEL|FILE] (--config NAME | --arch SPEC --mapping SPEC) (--workload MODEL --seq LEN | --shape ...)",
 		Short: "Simulate a cascade on an architecture under a mapping: latency, traffic, energy, utilization",
@@ -47,7 +47,12 @@ large problems, plus the configuration's profile_set overrides, e.g.
 
 The workload is a built-in model at a sequence length (BERT, TrXL, T5, XLM;
 M = P = LEN) or any shape; sizes the cascade does not name (B, H) count
-independent instances.`,
+independent instances.
+
+--system SPEC runs the cascade across the devices of a system spec (` +
+			strings.Join(specs.Names("system"), ", ") + `) under a sharding
+mapping (ring, striped, tree, ulysses), --ideal in the papers' accounting;
+see docs/multidevice.md.`,
 		Example: `  fusemax simulate --config fusemax-micro24/binding --workload BERT --seq 64K
   fusemax simulate attention_1pass --arch fusemax-cloud --mapping fusemax-binding --shape B=1,H=32,E=128,F=128,M=8192,P=8192 -o json
   fusemax simulate --config fusemax-micro24/flat --workload XLM --seq 16K --set arch.memory.L3.capacity=64MiB`,
@@ -65,6 +70,9 @@ independent instances.`,
 			}
 			if !slices.Contains(lower.Profiles(), profile) {
 				return usagef("--energy-profile must be one of %s, not %q", strings.Join(lower.Profiles(), ", "), profile)
+			}
+			if system != "" { // multi-device: lower/multi (docs/multidevice.md)
+				return simulateSystem(cmd, kernel, cascade, system, mappingRef, shapeArg, out, sets, ideal)
 			}
 			var archSets []string
 			if config != "" {
@@ -111,6 +119,12 @@ independent instances.`,
 			if err != nil {
 				return err
 			}
+			if err := finiteReport(rep); err != nil {
+				return err
+			}
+			for _, wn := range rep.Warnings {
+				fmt.Fprintln(cmd.ErrOrStderr(), "warning:", wn)
+			}
 			w := cmd.OutOrStdout()
 			switch out {
 			case "json":
@@ -136,6 +150,8 @@ independent instances.`,
 	f.BoolVar(&pipeline, "pipeline-latency", false, "charge 2D tile operations their systolic fill and drain")
 	f.BoolVar(&full, "no-fast-forward", false, "simulate every loop iteration (slow; for checking the fast-forward)")
 	f.StringVarP(&out, "output", "o", "table", "output format: table, json or csv")
+	f.StringVar(&system, "system", "", "run on a multi-device system spec (built-in name or YAML) under a sharding --mapping (ring, striped, tree, ulysses)")
+	f.BoolVar(&ideal, "ideal", false, "with --system: the papers' accounting (FLOPs at peak, no latency, no memory bound)")
 	f.StringVar(&profile, "energy-profile", "", "energy accounting: physical (default) or fusemax-micro24 (the FuseMax artifact's)")
 	rootCmd.AddCommand(cmd)
 }

@@ -55,6 +55,7 @@ func BenchmarkLLVM1Pass(b *testing.B) {
 				}
 			}
 			b.ReportMetric(attentionFlops(int(m))/r.Seconds/1e9, "GFLOP/s")
+			b.ReportMetric(attentionFlops(int(m))/r.CPUSeconds/1e9, "GFLOP/cpu-s")
 			b.ReportMetric(float64(r.MaxRSSKiB)/1024, "peak-RSS-MiB")
 			b.ReportMetric(float64(r.WorkBytes)/(1<<20), "work-MiB")
 		})

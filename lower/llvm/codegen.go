@@ -138,16 +138,18 @@ type gen struct {
 	ft   *types.FloatType
 	intr map[string]*ir.Func
 
-	vars   map[*einsum.Rank]value.Value      // i64 value of each variable in scope
-	bounds map[*einsum.Rank][2]value.Value   // [lo, hi) of a hoisted rank inside its tile
-	base   map[*einsum.Tensor]value.Value    // element pointer of each tensor
-	mask   map[*einsum.Tensor]value.Value    // i8 pointer of each tracked tensor
-	counts value.Value                       // i64* when counting
-	stamps map[*einsum.Tensor][2]value.Value // i32* per tensor: the tile each element was last read, written in
-	epoch  value.Value                       // i32*: the current tile, counting from 1
-	allocs []*ir.InstAlloca                  // accumulators, hoisted to the entry block
-	expF   *ir.Func
-	bf16F  *ir.Func
+	vars map[*einsum.Rank]value.Value // i64 value of each variable in scope
+	// stepVar is the iterate variable a sunk copy runs at (its one step).
+	stepVar *einsum.Rank
+	bounds  map[*einsum.Rank][2]value.Value   // [lo, hi) of a hoisted rank inside its tile
+	base    map[*einsum.Tensor]value.Value    // element pointer of each tensor
+	mask    map[*einsum.Tensor]value.Value    // i8 pointer of each tracked tensor
+	counts  value.Value                       // i64* when counting
+	stamps  map[*einsum.Tensor][2]value.Value // i32* per tensor: the tile each element was last read, written in
+	epoch   value.Value                       // i32*: the current tile, counting from 1
+	allocs  []*ir.InstAlloca                  // accumulators, hoisted to the entry block
+	expF    *ir.Func
+	bf16F   *ir.Func
 }
 
 func i64(v int64) *constant.Int { return constant.NewInt(types.I64, v) }
@@ -246,7 +248,9 @@ func (g *gen) einsums(es []*einsum.Einsum) {
 	for i := 0; i < len(es); {
 		e := es[i]
 		if e.Loop == nil {
-			g.einsum(e)
+			if g.p.sunkIn[e] == nil && !g.p.moved[e] {
+				g.einsum(e)
+			}
 			i++
 			continue
 		}
@@ -268,6 +272,11 @@ func (g *gen) iterate(l *einsum.Loop, body []*einsum.Einsum) {
 			return g.b.NewXor(g.cond(l.Until), constant.True)
 		}, func(v value.Value) {
 			g.vars[l.Var] = v
+			g.stepVar = l.Var
+			for _, e := range g.p.sunk[l] {
+				g.einsum(e)
+			}
+			g.stepVar = nil
 			for _, e := range body {
 				g.einsum(e)
 			}
@@ -287,7 +296,13 @@ func (g *gen) iterate(l *einsum.Loop, body []*einsum.Einsum) {
 		}
 		g.bounds[t.rank] = [2]value.Value{lo, hi}
 		g.nextTile()
+		for _, e := range g.p.tilePre[l] {
+			g.einsum(e)
+		}
 		run()
+		for _, e := range g.p.tilePost[l] {
+			g.einsum(e)
+		}
 		delete(g.bounds, t.rank)
 	})
 	// What follows the tile loop reads the final state once, as what
@@ -306,6 +321,10 @@ func (g *gen) rangeOf(r *einsum.Rank) (lo, hi value.Value) {
 func (g *gen) nest(vars []*einsum.Rank, body func()) {
 	if len(vars) == 0 {
 		body()
+		return
+	}
+	if vars[0] == g.stepVar {
+		g.nest(vars[1:], body)
 		return
 	}
 	lo, hi := g.rangeOf(vars[0])
@@ -493,7 +512,7 @@ func nsw[T interface {
 func (g *gen) offset(a *einsum.Access) value.Value {
 	s := g.p.store[a.Tensor]
 	if s.viewOf != nil {
-		s = &storage{strides: s.strides, ring: s.ring}
+		s = &storage{strides: s.strides, ring: s.ring, tileRank: s.tileRank, tileDim: s.tileDim}
 	}
 	var off value.Value = i64(0)
 	for d, x := range a.Index {
@@ -501,6 +520,9 @@ func (g *gen) offset(a *einsum.Access) value.Value {
 			continue
 		}
 		v := g.affine(x)
+		if s.tileRank != nil && d == s.tileDim {
+			v = g.b.NewSub(v, g.bounds[s.tileRank][0])
+		}
 		if k := s.ring[d]; k > 1 {
 			v = g.b.NewURem(v, i64(k))
 		}
