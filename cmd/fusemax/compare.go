@@ -52,7 +52,7 @@ SVG charts. The same inputs give byte-identical output.`,
 				if err != nil {
 					return err
 				}
-				if err := writeFileAtomic(html, page); err != nil {
+				if err := writeOutput(html, page); err != nil {
 					return err
 				}
 			}

@@ -43,7 +43,7 @@ func (o *sweepOutput) write(cmd *cobra.Command, t *review.Table, title string) e
 		return err
 	}
 	if o.html != "" {
-		if err := writeFileAtomic(o.html, t.SweepHTML(title, cols, front)); err != nil {
+		if err := writeOutput(o.html, t.SweepHTML(title, cols, front)); err != nil {
 			return err
 		}
 	}
@@ -53,7 +53,7 @@ func (o *sweepOutput) write(cmd *cobra.Command, t *review.Table, title string) e
 			return err
 		}
 		front2 = cmd.ErrOrStderr()
-	} else if err := writeFileAtomic(o.out, buf.Bytes()); err != nil {
+	} else if err := writeOutput(o.out, buf.Bytes()); err != nil {
 		return err
 	}
 	if cols != nil {
