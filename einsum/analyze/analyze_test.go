@@ -101,7 +101,7 @@ cascade same {
 cascade holes {
   ranks K
   input A[k]
-  output Z[k]
+  output partial Z[k]
   Z[k: k > 0] = A[k] * 3
 }
 cascade other {

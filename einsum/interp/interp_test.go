@@ -323,7 +323,7 @@ func TestSemantics(t *testing.T) {
 		},
 		{
 			name:   "stopping condition ends the loop early",
-			src:    `cascade c { ranks I input A[i] output Z R[0] = 0 iterate i until i >= 2 { R[i+1] = R[i] + A[i] } Z = R[2] + R[3] }`,
+			src:    `cascade c { ranks I input A[i] output partial Z R[0] = 0 iterate i until i >= 2 { R[i+1] = R[i] + A[i] } Z = R[2] + R[3] }`,
 			sizes:  map[string]int64{"I": 4},
 			in:     map[string][]float64{"A": {1, 2, 4, 8}},
 			tensor: "R",

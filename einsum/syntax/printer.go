@@ -181,6 +181,9 @@ func tensorList(l *TensorList) string {
 	s := make([]string, len(l.Tensors))
 	for i, t := range l.Tensors {
 		s[i] = t.Name
+		if t.Partial {
+			s[i] = "partial " + t.Name
+		}
 		if len(t.Indices) > 0 {
 			s[i] += "[" + names(t.Indices) + "]"
 		}
@@ -213,7 +216,36 @@ func cond(c *Cond) string {
 	if a, ok := cmpASCII[op]; ok {
 		op = a
 	}
+	if c.Data != nil {
+		return dataCond(c.Data)
+	}
 	return affine(c.Left) + " " + op + " " + affine(c.Right)
+}
+
+func dataCond(c *DataCond) string {
+	op := c.Op
+	if a, ok := cmpASCII[op]; ok {
+		op = a
+	}
+	return dataOperand(c.Left) + " " + op + " " + dataOperand(c.Right)
+}
+
+func dataOperand(o *DataOperand) string {
+	s := ""
+	if o.Neg {
+		s = "-"
+	}
+	switch {
+	case o.Ref != nil:
+		idx := make([]string, len(o.Ref.Indices))
+		for i, x := range o.Ref.Indices {
+			idx[i] = affine(x)
+		}
+		return o.Ref.Name + "[" + strings.Join(idx, ", ") + "]"
+	case o.Inf:
+		return s + "inf"
+	}
+	return s + *o.Number
 }
 
 func ascii(op string) string {
@@ -277,6 +309,9 @@ func reducer(r *Reducer) string {
 			op = "sum"
 		}
 		return op + "(" + r.EdgeRank.Text + ")"
+	}
+	if r.TopK != nil {
+		return "topk(" + r.TopK.Var.Text + ", " + r.TopK.Count + ")"
 	}
 	return r.Op + "(" + names(r.Ranks) + ")"
 }

@@ -232,6 +232,7 @@ func (g *gen) build(mod *Module) int64 {
 		}
 	}
 	g.einsums(c.Einsums)
+	g.checkOutputs()
 	g.b.NewRet(nil)
 	// Allocas go first in the entry block so that mem2reg promotes them.
 	insts := make([]ir.Instruction, 0, len(g.allocs)+len(entry.Insts))
@@ -341,6 +342,8 @@ func (g *gen) einsum(e *einsum.Einsum) {
 	}
 	out := e.OutputVars()
 	switch {
+	case e.TopK != nil:
+		g.topK(e)
 	case len(e.Reductions) == 0:
 		g.nest(out, func() {
 			g.guard(g.filters(e), func() {
@@ -464,6 +467,9 @@ func (g *gen) guard(cond value.Value, body func()) {
 func (g *gen) filters(e *einsum.Einsum) value.Value {
 	var all value.Value
 	for _, f := range e.Filters {
+		if f.Data != nil {
+			continue
+		}
 		c := g.cond(f)
 		if all == nil {
 			all = c
@@ -471,7 +477,7 @@ func (g *gen) filters(e *einsum.Einsum) value.Value {
 			all = g.b.NewAnd(all, c)
 		}
 	}
-	return all
+	return g.dataFilters(e, all)
 }
 
 func (g *gen) cond(c einsum.Cond) value.Value {
@@ -640,7 +646,10 @@ func (g *gen) expr(x einsum.Expr) (v, def value.Value) {
 		return g.fconst(x.Value), nil
 	case *einsum.SizeValue:
 		return g.fconst(float64(g.p.size(x.Rank))), nil
+	case *einsum.IndexValue:
+		return g.b.NewSIToFP(g.vars[x.Rank], g.ft), nil
 	case *einsum.Read:
+		g.checkRead(x.Access)
 		off := g.offset(x.Access)
 		v = g.b.NewLoad(g.ft, g.gep(g.base[x.Access.Tensor], off))
 		g.count(x.Access, false)
@@ -683,9 +692,13 @@ func (g *gen) unary(op einsum.UnaryOp, x value.Value) value.Value {
 		return g.call("llvm.fabs", x)
 	case einsum.Relu:
 		return g.b.NewSelect(g.b.NewFCmp(enum.FPredOGT, x, g.fconst(0)), x, g.fconst(0))
-	default: // sigmoid
+	case einsum.Sigmoid:
 		return g.b.NewFDiv(g.fconst(1), g.b.NewFAdd(g.fconst(1), g.exp(g.b.NewFNeg(x))))
 	}
+	if v, ok := g.mathUnary(op, x); ok {
+		return v
+	}
+	panic(fmt.Sprintf("llvm: unknown function %s", op))
 }
 
 func (g *gen) binary(op einsum.BinaryOp, x, y value.Value) value.Value {
@@ -693,15 +706,17 @@ func (g *gen) binary(op einsum.BinaryOp, x, y value.Value) value.Value {
 	case einsum.Add:
 		return g.b.NewFAdd(x, y)
 	case einsum.Sub:
-		return g.b.NewFSub(x, y)
+		return g.difference(x, y)
 	case einsum.Mul:
 		return g.b.NewFMul(x, y)
 	case einsum.Div:
 		return g.b.NewFDiv(x, y)
 	case einsum.MaxOf:
 		return g.maxmin(enum.FPredOGT, x, y)
-	default:
+	case einsum.MinOf:
 		return g.maxmin(enum.FPredOLT, x, y)
+	default:
+		return g.pow(x, y)
 	}
 }
 

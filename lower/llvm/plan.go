@@ -168,6 +168,9 @@ func (p *plan) finishLayout(opts Options) error {
 // whenever its filters admit a point, so only filters make it partial.
 func trackedTensors(c *einsum.Cascade) map[*einsum.Tensor]bool {
 	tr := map[*einsum.Tensor]bool{}
+	for _, t := range c.Outputs {
+		tr[t] = !covered(t) // its mask says which points were defined
+	}
 	for _, e := range c.Einsums {
 		t := e.Output.Tensor
 		if len(e.Filters) > 0 || e.Loop != nil && !fullRun(e.Loop) {
@@ -207,7 +210,7 @@ func needsScalar(e *einsum.Einsum, opts Options) bool {
 		red[v] = true
 	}
 	for _, f := range e.Filters {
-		for _, v := range append(f.L.Vars(), f.R.Vars()...) {
+		for _, v := range f.Vars() {
 			if red[v] {
 				return true
 			}
@@ -344,7 +347,7 @@ func (p *plan) planView(s *storage) {
 	}
 	e := t.Defs[0]
 	rd, ok := e.Expr.(*einsum.Read)
-	if !ok || e.Loop != nil || len(e.Filters) > 0 || len(e.Reductions) > 0 {
+	if !ok || e.Loop != nil || len(e.Filters) > 0 || len(e.Reductions) > 0 || e.TopK != nil {
 		return
 	}
 	src := p.store[rd.Access.Tensor]

@@ -42,12 +42,14 @@ func (g *gen) vectorWidth(e *einsum.Einsum) int64 {
 			if s.tracked {
 				ok = false
 			}
-			if c := g.flatCoef(x.Access, v); c != 0 && c != 1 {
+			if c := g.flatCoef(x.Access, v); c != 0 && c != 1 || g.needsCheck(x.Access) {
 				ok = false
 			}
 		case *einsum.Unary:
 			ok = ok && x.Op == einsum.Neg
-		case *einsum.Binary, *einsum.Const, *einsum.SizeValue:
+		case *einsum.Binary:
+			ok = ok && x.Op != einsum.Pow // a call
+		case *einsum.Const, *einsum.SizeValue:
 		default:
 			ok = false
 		}
