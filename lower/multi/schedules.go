@@ -26,7 +26,7 @@ func (r *run) ring() error {
 	if err != nil {
 		return err
 	}
-	if err := checkTiles(r.g*r.g, cq, ck, min(r.tq, cq), min(r.tk, ck)); err != nil {
+	if err := r.mask.checkTiles(r.g*r.g, cq, ck, min(r.tq, cq), min(r.tk, ck)); err != nil {
 		return err
 	}
 	kind := ShardRing
@@ -116,7 +116,7 @@ func (r *run) tree() error {
 	if state == 0 {
 		return fmt.Errorf("tree merges the running state of an iterate block (max, sum, numerator); cascade %s has none (use a 1-pass cascade such as attention_1pass)", r.c.Name)
 	}
-	if err := checkTiles(r.g, r.q, ck, min(r.tq, r.q), min(r.tk, ck)); err != nil {
+	if err := r.mask.checkTiles(r.g, r.q, ck, min(r.tq, r.q), min(r.tk, ck)); err != nil {
 		return err
 	}
 	ql := layout{kind: ShardReplicated, block: r.q}
@@ -180,7 +180,7 @@ func (r *run) ulysses() error {
 	if err != nil {
 		return err
 	}
-	if err := checkTiles(1, r.q, r.k, r.tq, r.tk); err != nil {
+	if err := r.mask.checkTiles(1, r.q, r.k, r.tq, r.tk); err != nil {
 		return err
 	}
 	full := layout{kind: ShardReplicated}

@@ -269,7 +269,7 @@ func (r *run) single() error {
 	full := layout{kind: ShardReplicated}
 	ql, kl := full, full
 	ql.block, kl.block = r.q, r.k
-	if err := checkTiles(1, r.q, r.k, r.tq, r.tk); err != nil {
+	if err := r.mask.checkTiles(1, r.q, r.k, r.tq, r.tk); err != nil {
 		return err
 	}
 	frac := r.mask.liveFraction(ql, 0, kl, 0, r.tq, r.tk)
