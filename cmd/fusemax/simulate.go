@@ -12,6 +12,7 @@ import (
 
 	"github.com/fusemax/fusemax/arch"
 	"github.com/fusemax/fusemax/lower"
+	"github.com/fusemax/fusemax/lower/multi"
 	"github.com/fusemax/fusemax/sim"
 	"github.com/fusemax/fusemax/specs"
 	"github.com/fusemax/fusemax/workload"
@@ -73,6 +74,8 @@ see docs/multidevice.md.`,
 			}
 			if system != "" { // multi-device: lower/multi (docs/multidevice.md)
 				return simulateSystem(cmd, kernel, cascade, system, mappingRef, shapeArg, out, sets, ideal)
+			} else if mappingRef != "" && multi.IsSharding(mappingRef) {
+				return usagef("mapping %s shards ranks across devices: give the system with --system (one of %s)", mappingRef, strings.Join(specs.Names("system"), ", "))
 			}
 			var archSets []string
 			if config != "" {
