@@ -19,7 +19,7 @@ import (
 )
 
 func init() {
-	var config, archRef, mappingRef, cascade, shapeArg, model, seq, out, profile string
+	var config, archRef, mappingRef, cascade, shapeArg, model, seq, out, profile, dtype string
 	var sets []string
 	var pipeline, full bool
 	cmd := &cobra.Command{
@@ -45,12 +45,17 @@ array, the output reads Timeloop adds when a partition size wraps 64 bits on
 large problems, plus the configuration's profile_set overrides, e.g.
 +Cascade's uncharged exponentials).
 
+A GPU spec (a100-sxm4-80gb, h100-sxm5-80gb, h200-sxm-141gb) takes a GPU
+mapping (fa2, fa3, standard) and reports TFLOP/s, the bounding unit,
+occupancy and waves; see docs/gpu.md.
+
 The workload is a built-in model at a sequence length (BERT, TrXL, T5, XLM;
 M = P = LEN) or any shape; sizes the cascade does not name (B, H) count
 independent instances.`,
 		Example: `  fusemax simulate --config fusemax-micro24/binding --workload BERT --seq 64K
   fusemax simulate attention_1pass --arch fusemax-cloud --mapping fusemax-binding --shape B=1,H=32,E=128,F=128,M=8192,P=8192 -o json
-  fusemax simulate --config fusemax-micro24/flat --workload XLM --seq 16K --set arch.memory.L3.capacity=64MiB`,
+  fusemax simulate --config fusemax-micro24/flat --workload XLM --seq 16K --set arch.memory.L3.capacity=64MiB
+  fusemax simulate attention_1pass --arch h100-sxm5-80gb --mapping fa3 --shape B=4,H=16,E=128,F=128,M=8K,P=8K --dtype fp16 -o json`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if out != "table" && out != "json" && out != "csv" {
@@ -103,6 +108,9 @@ independent instances.`,
 			if err != nil {
 				return err
 			}
+			if a.GPU != nil || isGPUMapping(mappingRef) || dtype != "" {
+				return simulateGPU(cmd.OutOrStdout(), c, a, mappingRef, shape, mapSets, dtype, out)
+			}
 			m, err := lower.LoadMapping(mappingRef, shape, mapSets)
 			if err != nil {
 				return err
@@ -137,6 +145,7 @@ independent instances.`,
 	f.BoolVar(&full, "no-fast-forward", false, "simulate every loop iteration (slow; for checking the fast-forward)")
 	f.StringVarP(&out, "output", "o", "table", "output format: table, json or csv")
 	f.StringVar(&profile, "energy-profile", "", "energy accounting: physical (default) or fusemax-micro24 (the FuseMax artifact's)")
+	f.StringVar(&dtype, "dtype", "", "GPU specs only: element type fp16 (default), bf16, fp8 or tf32")
 	rootCmd.AddCommand(cmd)
 }
 
