@@ -4,7 +4,6 @@ import (
 	"container/heap"
 	"fmt"
 	"math"
-	"slices"
 	"sort"
 
 	"github.com/fusemax/fusemax/arch"
@@ -136,10 +135,10 @@ func (q slotQueue) Less(i, j int) bool {
 	}
 	return a < b
 }
-func (q slotQueue) Swap(i, j int)  { q.idx[i], q.idx[j] = q.idx[j], q.idx[i] }
-func (q *slotQueue) Push(x any)    { q.idx = append(q.idx, x.(int)) }
-func (q *slotQueue) Pop() any      { n := len(q.idx); x := q.idx[n-1]; q.idx = q.idx[:n-1]; return x }
-func (q *slotQueue) top() int      { return q.idx[0] }
+func (q slotQueue) Swap(i, j int)   { q.idx[i], q.idx[j] = q.idx[j], q.idx[i] }
+func (q *slotQueue) Push(x any)     { q.idx = append(q.idx, x.(int)) }
+func (q *slotQueue) Pop() any       { n := len(q.idx); x := q.idx[n-1]; q.idx = q.idx[:n-1]; return x }
+func (q *slotQueue) top() int       { return q.idx[0] }
 func (q *slotQueue) bump(t float64) { q.free[q.idx[0]] = t; heap.Fix(q, 0) }
 
 // assign places the CTAs (in launch order) on the SMs' slots and returns,
@@ -224,26 +223,4 @@ func repeat(c cta, n int64) []cta {
 		out[i] = c
 	}
 	return out
-}
-
-// roundsOf groups the slots' CTA lists into rounds, merging consecutive
-// equal ones.
-func roundsOf(lists [][]cta) []round {
-	var out []round
-	for r := 0; ; r++ {
-		var slots []cta
-		for _, l := range lists {
-			if r < len(l) {
-				slots = append(slots, l[r])
-			}
-		}
-		if len(slots) == 0 {
-			return out
-		}
-		if n := len(out); n > 0 && slices.Equal(out[n-1].Slots, slots) {
-			out[n-1].Count++
-			continue
-		}
-		out = append(out, round{Slots: slots, Count: 1})
-	}
 }

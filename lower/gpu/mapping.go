@@ -28,19 +28,19 @@ type Mapping struct {
 	Copy                          string   // global→shared copy engine (cp_async, tma)
 	// Consumer is the unit of work that owns a slice of the query block's
 	// rows: warp (FlashAttention-2 split-Q) or warpgroup (FlashAttention-3).
-	Consumer      string
-	QInRegisters  bool // the query block stays in registers (else shared memory)
-	Persistent    bool // one CTA per SM loops over tiles (else the hardware schedules the grid)
-	Stages        int  // K/V tiles of shared-memory pipeline per operand
-	WarpSpecial   bool // a producer warpgroup issues the copies
-	Pingpong      bool // consumer warpgroups alternate GEMMs and softmax
-	IntraOverlap  bool // the next QK product is issued before the current softmax
-	RegsReserved  int64
-	ProducerRegs  int64
-	Tiles         map[int64]Tile // by head dimension
-	Override      Tile           // block_m, block_n, warps given at top level (0: from the table)
-	GEMMTile      [3]int64       // unfused: the GEMM kernels' block of rows, columns and reduction
-	ElementsCTA   int64          // unfused: elements one CTA of an element-wise kernel handles
+	Consumer     string
+	QInRegisters bool // the query block stays in registers (else shared memory)
+	Persistent   bool // one CTA per SM loops over tiles (else the hardware schedules the grid)
+	Stages       int  // K/V tiles of shared-memory pipeline per operand
+	WarpSpecial  bool // a producer warpgroup issues the copies
+	Pingpong     bool // consumer warpgroups alternate GEMMs and softmax
+	IntraOverlap bool // the next QK product is issued before the current softmax
+	RegsReserved int64
+	ProducerRegs int64
+	Tiles        map[int64]Tile // by head dimension
+	Override     Tile           // block_m, block_n, warps given at top level (0: from the table)
+	GEMMTile     [3]int64       // unfused: the GEMM kernels' block of rows, columns and reduction
+	ElementsCTA  int64          // unfused: elements one CTA of an element-wise kernel handles
 }
 
 // Tile is one row of the tile table.
@@ -223,3 +223,6 @@ func (m *Mapping) tileFor(hd int64, masked bool) (Tile, error) {
 	}
 	return t, nil
 }
+
+// readMapping reads a built-in mapping (tests and fuzz seeds).
+func readMapping(name string) (string, []byte, error) { return specs.Read("mapping", name) }

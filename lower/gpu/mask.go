@@ -1,8 +1,8 @@
 package gpu
 
 import (
-	"slices"
 	"maps"
+	"slices"
 
 	"github.com/fusemax/fusemax/einsum"
 )

@@ -1,6 +1,7 @@
 package gpu
 
 import (
+	"math"
 	"slices"
 	"strings"
 
@@ -96,6 +97,66 @@ func (b *builder) program(rounds []round) *sim.Schedule {
 		prev = cur
 	}
 	return b.sched
+}
+
+// programSlots builds the schedule of an SM whose slots run CTAs of
+// differing lengths: each slot is a stream of key steps, the streams
+// advance together, and a segment ends wherever one slot's CTA does (its
+// epilogue and the slot's next prologue go there), so that no slot waits
+// for another's CTA to end.
+func (b *builder) programSlots(lists [][]cta) *sim.Schedule {
+	root := &sim.Loop{Name: "sm", Count: 1}
+	b.sched.Root = root
+	n := len(lists)
+	cur := make([]cta, n)    // the CTA each slot runs
+	left := make([]int64, n) // its steps still to run
+	next := make([]int, n)
+	out := make([]ctaOps, n)
+	last := make([][]*sim.Op, n)
+	begin := func(s int) bool {
+		for next[s] < len(lists[s]) {
+			c := lists[s][next[s]]
+			next[s]++
+			prev := out[s].start
+			out[s] = b.prologue(root, s)
+			if prev != nil {
+				out[s].qload.Deps = append(out[s].qload.Deps, dep(prev, root, 0))
+			}
+			last[s] = nil
+			cur[s], left[s] = c, c.steps
+			if c.steps > 0 {
+				return true
+			}
+			b.epilogue(root, s, out, nil)
+		}
+		left[s] = 0
+		return false
+	}
+	for s := range lists {
+		begin(s)
+	}
+	for {
+		var active []int
+		steps := int64(math.MaxInt64)
+		for s := range lists {
+			if left[s] > 0 {
+				active = append(active, s)
+				steps = min(steps, left[s])
+			}
+		}
+		if len(active) == 0 {
+			return b.sched
+		}
+		seg := &sim.Loop{Name: "keys", Count: steps}
+		root.Body = append(root.Body, seg)
+		b.segment(root, seg, cur, active, out, last)
+		for _, s := range active {
+			if left[s] -= steps; left[s] == 0 {
+				b.epilogue(root, s, out, last[s])
+				begin(s)
+			}
+		}
+	}
 }
 
 // round lays out the CTAs of one round: their query loads, the key loop

@@ -128,7 +128,8 @@ type design struct {
 	instances int64
 	qblocks   int64
 	kblocks   int64
-	rounds    []round
+	rounds    []round // every CTA alike: the busiest SM's rounds
+	slots     [][]cta // else: each slot's CTAs on the busiest SM
 	grid      GridReport
 	defined   float64 // share of (query, key) points the masks define
 	bytes     float64
@@ -143,6 +144,9 @@ type design struct {
 // the grid out.
 func prepare(c *einsum.Cascade, g *arch.GPU, m *Mapping, shape map[string]int64, bytes float64) (*design, error) {
 	d := &design{c: c, g: g, m: m, bytes: bytes, instances: 1}
+	if _, _, _, _, err := checkFused(c, m); err != nil {
+		return nil, err
+	}
 	hd, ok := shape[m.HeadDim]
 	if !ok {
 		return nil, fmt.Errorf("--shape lacks %s, the head dimension the mapping's tile table is keyed by", m.HeadDim)
@@ -262,15 +266,19 @@ func (d *design) layout() error {
 		d.grid.TilesPartial = int64(part) * d.instances
 		d.grid.TilesSkipped = total*d.kblocks - d.grid.TilesFull - d.grid.TilesPartial
 		d.defined = (full + part/2) / float64(d.qblocks*d.kblocks)
-		d.rounds = roundsOf(assign(ctas, g.SMs, d.occ.CTAsPerSM, m.Persistent))
+		d.slots = assign(ctas, g.SMs, d.occ.CTAsPerSM, m.Persistent)
 		d.notes = append(d.notes, "a partly masked tile costs a full tile plus its mask; it is counted as half useful in tflops")
-	}
-	if len(d.rounds) > maxRounds {
-		return fmt.Errorf("the busiest SM runs %d distinct rounds; at most %d are simulated", len(d.rounds), maxRounds)
 	}
 	for _, r := range d.rounds {
 		d.grid.WavesCeil += r.Count
 		d.grid.BusiestSM += r.Count * int64(len(r.Slots))
+	}
+	for _, l := range d.slots {
+		d.grid.WavesCeil = max(d.grid.WavesCeil, int64(len(l)))
+		d.grid.BusiestSM += int64(len(l))
+	}
+	if len(d.slots) > 0 && d.grid.BusiestSM > maxRounds {
+		return fmt.Errorf("the busiest SM runs %d CTAs of differing work; at most %d are simulated one by one", d.grid.BusiestSM, maxRounds)
 	}
 	return nil
 }
@@ -323,7 +331,11 @@ func (d *design) run(a *arch.Spec, peak float64, dtype string) (*Report, error) 
 		b.sched.Units = append(b.sched.Units, sim.Unit{Name: n, Memory: n == "hbm"})
 	}
 	b.selectPt = d.w.MaskPts * d.w.SelectCost["fma"]
-	res, err := sim.Run(b.program(d.rounds), sim.Options{})
+	sched := b.program(d.rounds)
+	if d.slots != nil {
+		sched = b.programSlots(d.slots)
+	}
+	res, err := sim.Run(sched, sim.Options{})
 	if err != nil {
 		return nil, err
 	}
