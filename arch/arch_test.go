@@ -23,8 +23,17 @@ func TestShippedSpecs(t *testing.T) {
 	if !ok || e["mac"] != 6 {
 		t.Errorf("fusemax exp = %v", e)
 	}
-	if _, ok := s.Array("2d").PE.Expand("div"); ok {
-		t.Errorf("fusemax 2d PE cannot divide")
+	// Division on the 2D array is built from MACs (Newton-Raphson), the
+	// sigmoid from the exponential and the division.
+	if d, ok := s.Array("2d").PE.Expand("div"); !ok || d["mac"] != 7 {
+		t.Errorf("fusemax 2d div = %v", d)
+	}
+	if d, ok := s.Array("2d").PE.Expand("sigmoid"); !ok || d["mac"] != 13 || d["add"] != 2 {
+		t.Errorf("fusemax 2d sigmoid = %v", d)
+	}
+	f, _ := Load("flat-cloud", nil)
+	if _, ok := f.Array("2d").PE.Expand("max"); ok {
+		t.Errorf("FLAT's MAC-only 2d PE has no max")
 	}
 }
 

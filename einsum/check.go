@@ -208,7 +208,10 @@ func (c *checker) declareTensors(l *syntax.TensorList, kind TensorKind) {
 			c.errorf(p, "%s is a rank; a tensor cannot have the same name", d.Name)
 			continue
 		}
-		t := &Tensor{Name: d.Name, Kind: kind, Pos: p}
+		t := &Tensor{Name: d.Name, Kind: kind, Pos: p, Partial: d.Partial}
+		if d.Partial && kind != Output {
+			c.errorf(p, "only an output can be declared partial")
+		}
 		ok := true
 		for _, ix := range d.Indices {
 			r := c.vars[ix.Text]
@@ -256,6 +259,10 @@ func (c *checker) iterate(it *syntax.Iterate) {
 		}
 	}
 	loop := &Loop{Pos: pos(it.Pos), Var: r}
+	if it.Until.Data != nil {
+		c.errorf(pos(it.Until.Pos), "the stopping condition compares index expressions; it cannot read tensor elements")
+		return
+	}
 	cond, ok := c.cond(it.Until, nil)
 	if !ok {
 		return
@@ -349,18 +356,14 @@ func (c *checker) stmt(s *syntax.Stmt, loop *Loop) {
 		}
 		return loop != nil && v == loop.Var
 	}
-	for _, acc := range e.Reads() {
-		for _, a := range acc.Index {
-			for _, v := range a.Vars() {
-				if !inLHS(v) {
-					add(&rhsVars, v)
-				}
-			}
+	for _, v := range rhsValueVars(e) {
+		if !inLHS(v) {
+			add(&rhsVars, v)
 		}
 	}
 	for _, f := range e.Filters {
-		for _, side := range []Affine{f.L, f.R} {
-			for _, v := range side.Vars() {
+		{
+			for _, v := range f.Vars() {
 				if !inLHS(v) {
 					isRHS := false
 					for _, x := range rhsVars {
@@ -374,6 +377,7 @@ func (c *checker) stmt(s *syntax.Stmt, loop *Loop) {
 		}
 	}
 	e.Reductions = c.reductions(s, rhsVars)
+	e.TopK = c.topK(s, e, lhsVars)
 	e.Vars = append(lhsVars, flattenReductions(e.Reductions)...)
 
 	c.define(e, t, loop)
@@ -402,6 +406,9 @@ func (c *checker) reductions(s *syntax.Stmt, reduced []*Rank) []Reduction {
 	var out []Reduction
 	named := map[*Rank]bool{}
 	for _, rd := range s.Reducers {
+		if rd.TopK != nil {
+			continue
+		}
 		op, names := rd.Op, rd.Ranks
 		if rd.EdgeRank != nil {
 			op, names = rd.EdgeOp, []*syntax.Name{rd.EdgeRank}

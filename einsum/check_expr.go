@@ -2,6 +2,7 @@ package einsum
 
 import (
 	"math"
+	"slices"
 	"strconv"
 
 	"github.com/fusemax/fusemax/einsum/syntax"
@@ -128,14 +129,63 @@ func (c *checker) hasSeed(t *Tensor, rec *recurrenceDef) bool {
 }
 
 func (c *checker) cond(sc *syntax.Cond, _ *Loop) (Cond, bool) {
+	if sc.Data != nil {
+		return c.dataCond(sc.Data)
+	}
 	n := len(c.errs)
 	l := c.affineSafe(sc.Left)
 	r := c.affineSafe(sc.Right)
 	if len(c.errs) > n {
 		return Cond{}, false
 	}
-	op := map[string]CmpOp{"==": EQ, "=": EQ, "!=": NE, "≠": NE, "<": LT, "<=": LE, "≤": LE, ">": GT, ">=": GE, "≥": GE}[sc.Op]
-	return Cond{Pos: pos(sc.Pos), L: l, Op: op, R: r}, true
+	return Cond{Pos: pos(sc.Pos), L: l, Op: cmpOps[sc.Op], R: r}, true
+}
+
+var cmpOps = map[string]CmpOp{"==": EQ, "=": EQ, "!=": NE, "≠": NE, "<": LT, "<=": LE, "≤": LE, ">": GT, ">=": GE, "≥": GE}
+
+// dataCond checks a filter that compares tensor elements: each side reads
+// a tensor like any right-hand side, or is a number; one side must read.
+func (c *checker) dataCond(d *syntax.DataCond) (out Cond, ok bool) {
+	defer func() {
+		if r := recover(); r != nil {
+			if _, isFail := r.(failed); !isFail {
+				panic(r)
+			}
+			ok = false
+		}
+	}()
+	side := func(o *syntax.DataOperand) Expr {
+		at := pos(o.Pos)
+		switch {
+		case o.Ref != nil:
+			acc := &syntax.Access{Pos: o.Ref.Pos, Name: o.Ref.Name}
+			for _, ix := range o.Ref.Indices {
+				acc.Indices = append(acc.Indices, &syntax.Index{Pos: ix.Pos, Expr: ix})
+			}
+			x := c.read(acc)
+			if _, isRead := x.(*Read); !isRead {
+				c.fail(at, "a filter compares tensor elements or numbers; %s is not a tensor", o.Ref.Name)
+			}
+			return x
+		case o.Inf:
+			return &Const{Pos: at, Value: map[bool]float64{false: posInf, true: negInf}[o.Neg]}
+		}
+		v, err := strconv.ParseFloat(*o.Number, 64)
+		if err != nil || math.IsInf(v, 0) {
+			c.fail(at, "number %s is out of range", *o.Number)
+		}
+		if o.Neg {
+			v = -v
+		}
+		return &Const{Pos: at, Value: v}
+	}
+	x, y := side(d.Left), side(d.Right)
+	_, xr := x.(*Read)
+	_, yr := y.(*Read)
+	if !xr && !yr {
+		c.fail(pos(d.Pos), "this filter compares two numbers; a data filter reads a tensor on one side")
+	}
+	return Cond{Pos: pos(d.Pos), Op: cmpOps[d.Op], Data: &DataCmp{X: x, Y: y}}, true
 }
 
 // affineSafe is affine without the panic, for use outside statements.
@@ -287,7 +337,10 @@ func (c *checker) unary(u *syntax.Unary) Expr {
 	return c.primary(u.Primary)
 }
 
-var unaryFuncs = map[string]UnaryOp{"exp": Exp, "log": Log, "sqrt": Sqrt, "abs": Abs, "relu": Relu, "sigmoid": Sigmoid}
+var unaryFuncs = map[string]UnaryOp{"exp": Exp, "log": Log, "sqrt": Sqrt, "abs": Abs, "relu": Relu, "sigmoid": Sigmoid,
+	"tanh": Tanh, "sign": Sign, "exp2": Exp2, "log2": Log2, "erf": Erf}
+
+var binaryFuncs = map[string]BinaryOp{"max": MaxOf, "min": MinOf, "pow": Pow}
 
 func (c *checker) primary(p *syntax.Primary) Expr {
 	at := pos(p.Pos)
@@ -318,17 +371,16 @@ func (c *checker) call(call *syntax.Call) Expr {
 		}
 		return &Unary{Pos: at, Op: op, X: c.expr(call.Args[0])}
 	}
-	if call.Func == "max" || call.Func == "min" {
+	if op, ok := binaryFuncs[call.Func]; ok {
 		if len(call.Args) != 2 {
+			if op == Pow {
+				c.fail(at, "pow(x, y) takes two arguments, not %d", len(call.Args))
+			}
 			c.fail(at, "%s(a, b) takes two arguments; to reduce a rank, write :: %s(r) after the expression", call.Func, call.Func)
-		}
-		op := MaxOf
-		if call.Func == "min" {
-			op = MinOf
 		}
 		return &Binary{Pos: at, Op: op, X: c.expr(call.Args[0]), Y: c.expr(call.Args[1])}
 	}
-	c.fail(at, "unknown function %s (known: exp, log, sqrt, abs, relu, sigmoid, max, min)", call.Func)
+	c.fail(at, "unknown function %s (known: exp, exp2, log, log2, sqrt, abs, sign, relu, sigmoid, tanh, erf, max, min, pow)", call.Func)
 	return nil
 }
 
@@ -340,7 +392,7 @@ func (c *checker) read(a *syntax.Access) Expr {
 			return &SizeValue{Pos: at, Rank: r}
 		}
 		if r := c.vars[a.Name]; r != nil {
-			c.fail(at, "the index variable %s cannot be used as a value; use the rank size %s or a tensor", a.Name, r.Name)
+			return &IndexValue{Pos: at, Rank: r}
 		}
 	}
 	if t == nil {
@@ -369,4 +421,64 @@ func (c *checker) read(a *syntax.Access) Expr {
 		acc.Index = append(acc.Index, c.affine(ix.Expr))
 	}
 	return &Read{Access: acc}
+}
+
+// rhsValueVars lists the variables the right-hand side and the data filters
+// depend on: those indexing their reads and those used as values, in order.
+func rhsValueVars(e *Einsum) []*Rank {
+	var out []*Rank
+	for _, acc := range e.Reads() {
+		for _, a := range acc.Index {
+			out = append(out, a.Vars()...)
+		}
+	}
+	Walk(e.Expr, func(x Expr) {
+		if iv, ok := x.(*IndexValue); ok {
+			out = append(out, iv.Rank)
+		}
+	})
+	return out
+}
+
+// topK checks a `:: topk(v, K)` selection: it stands alone after ::, v is
+// a variable of the left-hand side, nothing is reduced, the statement is at
+// top level, unfiltered, and its left-hand side is indexed by plain
+// variables, so that every fiber along v is complete when it is selected.
+func (c *checker) topK(s *syntax.Stmt, e *Einsum, lhsVars []*Rank) *TopK {
+	var tk *syntax.TopK
+	for _, rd := range s.Reducers {
+		if rd.TopK != nil {
+			tk = rd.TopK
+		}
+	}
+	if tk == nil {
+		return nil
+	}
+	at := pos(tk.Pos)
+	switch {
+	case len(s.Reducers) > 1 || len(e.Reductions) > 0:
+		c.fail(at, "topk selects along a variable of the left-hand side; it cannot be combined with a reduction (reduce in a statement before)")
+	case e.Loop != nil:
+		c.fail(at, "topk cannot appear inside an iterate block")
+	case len(e.Filters) > 0:
+		c.fail(at, "topk cannot be filtered; filter the statement that computes its scores")
+	}
+	for _, a := range e.Output.Index {
+		if _, ok := a.IsVar(); !ok {
+			c.fail(at, "topk needs its left-hand side indexed by plain variables, not %s", a)
+		}
+	}
+	v := c.vars[tk.Var.Text]
+	if v == nil || !slices.Contains(lhsVars, v) {
+		c.fail(pos(tk.Var.Pos), "topk selects along a variable of the left-hand side; %s is not one", tk.Var.Text)
+	}
+	out := &TopK{Var: v}
+	if r := c.cascade.Rank(tk.Count); r != nil {
+		out.K = r.Size()
+	} else if k, err := strconv.ParseInt(tk.Count, 10, 32); err == nil && k > 0 {
+		out.K = PolyConst(k)
+	} else {
+		c.fail(at, "the count of topk must be a positive integer or a rank size, not %s", tk.Count)
+	}
+	return out
 }

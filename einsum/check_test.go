@@ -34,11 +34,18 @@ func TestCheckErrors(t *testing.T) {
 		{"final value read in loop", "  R[0, p] = 0\n  iterate m until m >= M {\n    R[m+1, p] = R[m, p] + R[M, p] * Q[e, p] * K[e, m]\n  }\n  Z[p] = R[M, p]\n", "R reads R[M, p] inside iterate m, but that slice is written only by a later iteration"},
 		{"reducer on kept var", "  Z[p] = Q[e, p] :: max(p)\n", "p is not reduced here"},
 		{"max arity", "  Z[p] = max(Q[e, p])\n", "max(a, b) takes two arguments; to reduce a rank, write :: max(r)"},
-		{"unknown function", "  Z[p] = tanh(Q[e, p])\n", "unknown function tanh"},
+		{"unknown function", "  Z[p] = tan(Q[e, p])\n", "unknown function tan"},
+		{"pow arity", "  Z[p] = pow(Q[e, p])\n", "pow(x, y) takes two arguments, not 1"},
+		{"topk with reduction", "  Z[p] = Q[e, p] :: topk(p, 2)\n", "cannot be combined with a reduction"},
+		{"topk off the left", "  S[e, p] = Q[e, p]\n  T[e, p] = S[e, p] :: topk(m, 2)\n  Z[p] = T[e, p]\n", "m is not one"},
+		{"topk count", "  S[e, p] = Q[e, p] :: topk(e, 0)\n  Z[p] = S[e, p]\n", "positive integer or a rank size, not 0"},
+		{"data filter of numbers", "  Z[p: 1 < 2] = Q[e, p]\n", "compares two numbers"},
+		{"data filter in until", "  iterate p until Q[0, p] > 0 {\n    S[p] = Q[e, p]\n  }\n  Z[p] = S[p]\n", "cannot read tensor elements"},
+		{"data filter arity", "  Z[p: K[p] > 0] = Q[e, p]\n", "K has 2 dimensions, indexed here with 1"},
+		{"partial input", "  input partial X[p]\n  Z[p] = X[p]\n", "only an output can be declared partial"},
 		{"non-affine", "  S[m, p] = Q[e, p] * K[e, m]\n  Z[p] = S[m*p, p]\n", "index expressions must be affine"},
 		{"output never defined", "  S[p] = Q[e, p]\n", "t.einsum:4:10: output Z is never defined"},
 		{"filter var not in statement", "  Z[p: p < m] = Q[e, p]\n", "filter variable m does not appear in the statement"},
-		{"var as value", "  Z[p] = Q[e, p] * p\n", "the index variable p cannot be used as a value"},
 		{"declaration in loop", "  iterate m until m >= M {\n    ranks X\n  }\n  Z[p] = Q[e, p]\n", "a declaration cannot appear inside an iterate block"},
 		{"split undeclared", "  split N into N1, N0\n  Z[p] = Q[e, p]\n", "split of undeclared rank N"},
 		{"lower-case rank", "  ranks x\n  Z[p] = Q[e, p]\n", "rank x must start with an upper-case letter"},
@@ -72,5 +79,25 @@ func TestRenderShowsCaret(t *testing.T) {
 	want := "t.einsum:5:7: undefined tensor B\n\t  Z = B[m]\n\t      ^"
 	if got != want {
 		t.Errorf("Render:\n%s\nwant\n%s", got, want)
+	}
+}
+
+// TestRenderEscapesAndClips: the echoed line never sends raw control bytes
+// to the terminal, and a long line is clipped around the caret.
+func TestRenderEscapesAndClips(t *testing.T) {
+	src := "cascade c {\n  ranks K\n  in\x00put\x1b[2J A[k]\n}\n"
+	_, err := Parse("t.einsum", []byte(src))
+	got := Render(err, []byte(src))
+	want := "t.einsum:3:5: file contains a NUL byte: not a text file\n\t  in\\x00put\\x1b[2J A[k]\n\t    ^"
+	if got != want {
+		t.Errorf("Render:\n%s\nwant\n%s", got, want)
+	}
+	long := "cascade c {\n  ranks K\n  Z[k] = " + strings.Repeat("A[k] + ", 10000) + "$\n}\n"
+	_, err = Parse("t.einsum", []byte(long))
+	got = Render(err, []byte(long))
+	lines := strings.Split(got, "\n")
+	if len(lines) != 3 || len(lines[1]) > 2*excerptRunes+10 || !strings.HasPrefix(lines[1], "\t...") ||
+		!strings.HasSuffix(lines[1], "$") || len(lines[2]) != len(lines[1]) {
+		t.Errorf("long line not clipped around the caret:\n%s", got)
 	}
 }

@@ -2,6 +2,8 @@ package einsum
 
 import (
 	"fmt"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/fusemax/fusemax/einsum/syntax"
 	"sort"
@@ -58,12 +60,51 @@ func Render(err error, src []byte) string {
 		b.WriteString(e.Error() + "\n")
 		if e.Pos.Line >= 1 && e.Pos.Line <= len(lines) {
 			line := strings.TrimRight(lines[e.Pos.Line-1], "\r")
-			b.WriteString("\t" + strings.ReplaceAll(line, "\t", " ") + "\n")
-			col := len([]rune(prefixBytes(line, e.Pos.Col-1)))
-			b.WriteString("\t" + strings.Repeat(" ", col) + "^\n")
+			before, after := excerpt(prefixBytes(line, e.Pos.Col-1), line[len(prefixBytes(line, e.Pos.Col-1)):])
+			b.WriteString("\t" + before + after + "\n")
+			b.WriteString("\t" + strings.Repeat(" ", utf8.RuneCountInString(before)) + "^\n")
 		}
 	}
 	return strings.TrimSuffix(b.String(), "\n")
+}
+
+// excerptRunes is how much of a source line an error shows on each side of
+// its caret; a 1 MB line is clipped, not copied to the terminal.
+const excerptRunes = 60
+
+// excerpt renders the source line around the caret (before it, from it on)
+// for a terminal: tabs become spaces, control and invalid bytes are escaped
+// (\x00), and each side is clipped to excerptRunes with "...".
+func excerpt(before, after string) (string, string) {
+	b, a := []rune(visible(before)), []rune(visible(after))
+	if len(b) > excerptRunes {
+		b = append([]rune("..."), b[len(b)-excerptRunes:]...)
+	}
+	if len(a) > excerptRunes {
+		a = append(a[:excerptRunes], []rune("...")...)
+	}
+	return string(b), string(a)
+}
+
+func visible(s string) string {
+	var b strings.Builder
+	for i, r := range s {
+		switch {
+		case r == '\t':
+			b.WriteByte(' ')
+		case r == utf8.RuneError && len(s[i:]) > 0 && !strings.HasPrefix(s[i:], "\uFFFD"):
+			fmt.Fprintf(&b, "\\x%02x", s[i])
+		case unicode.IsControl(r):
+			if r < 0x100 {
+				fmt.Fprintf(&b, "\\x%02x", r)
+			} else {
+				fmt.Fprintf(&b, "\\u%04x", r)
+			}
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
 }
 
 // prefixBytes returns the first n bytes of s (participle's columns count

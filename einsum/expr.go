@@ -10,8 +10,8 @@ var (
 	posInf = math.Inf(1)
 )
 
-// Expr is a right-hand-side expression node: *Const, *SizeValue, *Read,
-// *Unary or *Binary.
+// Expr is a right-hand-side expression node: *Const, *SizeValue,
+// *IndexValue, *Read, *Unary or *Binary.
 type Expr interface {
 	exprNode()
 	// Position of the node in the source.
@@ -26,6 +26,13 @@ type Const struct {
 
 // SizeValue is a rank's size used as a value, as in / sqrt(E).
 type SizeValue struct {
+	Pos  Pos
+	Rank *Rank
+}
+
+// IndexValue is an index variable used as a value, as in Slope * (p - m):
+// the position the variable has at the point being computed.
+type IndexValue struct {
 	Pos  Pos
 	Rank *Rank
 }
@@ -46,9 +53,14 @@ const (
 	Abs
 	Relu
 	Sigmoid
+	Tanh
+	Sign
+	Exp2
+	Log2
+	Erf
 )
 
-var unaryNames = [...]string{"-", "exp", "log", "sqrt", "abs", "relu", "sigmoid"}
+var unaryNames = [...]string{"-", "exp", "log", "sqrt", "abs", "relu", "sigmoid", "tanh", "sign", "exp2", "log2", "erf"}
 
 func (o UnaryOp) String() string { return unaryNames[o] }
 
@@ -70,9 +82,30 @@ func (o UnaryOp) Apply(x float64) float64 {
 			return x
 		}
 		return 0
-	default:
+	case Sigmoid:
 		return 1 / (1 + math.Exp(-x))
+	case Tanh:
+		return math.Tanh(x)
+	case Sign:
+		return sign(x)
+	case Exp2:
+		return math.Exp2(x)
+	case Log2:
+		return math.Log2(x)
+	default:
+		return math.Erf(x)
 	}
+}
+
+// sign is -1, 0 or 1; it keeps the sign of a zero and NaN stays NaN.
+func sign(x float64) float64 {
+	switch {
+	case x > 0:
+		return 1
+	case x < 0:
+		return -1
+	}
+	return x
 }
 
 // Unary applies a UnaryOp.
@@ -92,11 +125,24 @@ const (
 	Div
 	MaxOf
 	MinOf
+	Pow
 )
 
-var binaryNames = [...]string{"+", "-", "*", "/", "max", "min"}
+var binaryNames = [...]string{"+", "-", "*", "/", "max", "min", "pow"}
 
 func (o BinaryOp) String() string { return binaryNames[o] }
+
+// Difference is x - y with the language's rule for an empty maximum:
+// -inf - -inf is -inf, not NaN, so that exp(RM[m1] - RM[m1+1]) is 0 while
+// no key has been seen (a fully masked leading tile) and a running sum
+// scaled by it stays 0. Every other case is IEEE subtraction.
+func Difference(x, y float64) float64 {
+	d := x - y
+	if d != d && x == y && x < 0 {
+		return x
+	}
+	return d
+}
 
 // Apply computes the operator in float64.
 func (o BinaryOp) Apply(x, y float64) float64 {
@@ -104,15 +150,17 @@ func (o BinaryOp) Apply(x, y float64) float64 {
 	case Add:
 		return x + y
 	case Sub:
-		return x - y
+		return Difference(x, y)
 	case Mul:
 		return x * y
 	case Div:
 		return x / y
 	case MaxOf:
 		return math.Max(x, y)
-	default:
+	case MinOf:
 		return math.Min(x, y)
+	default:
+		return math.Pow(x, y)
 	}
 }
 
@@ -123,17 +171,19 @@ type Binary struct {
 	X, Y Expr
 }
 
-func (*Const) exprNode()     {}
-func (*SizeValue) exprNode() {}
-func (*Read) exprNode()      {}
-func (*Unary) exprNode()     {}
-func (*Binary) exprNode()    {}
+func (*Const) exprNode()      {}
+func (*SizeValue) exprNode()  {}
+func (*IndexValue) exprNode() {}
+func (*Read) exprNode()       {}
+func (*Unary) exprNode()      {}
+func (*Binary) exprNode()     {}
 
-func (x *Const) At() Pos     { return x.Pos }
-func (x *SizeValue) At() Pos { return x.Pos }
-func (x *Read) At() Pos      { return x.Access.Pos }
-func (x *Unary) At() Pos     { return x.Pos }
-func (x *Binary) At() Pos    { return x.Pos }
+func (x *Const) At() Pos      { return x.Pos }
+func (x *SizeValue) At() Pos  { return x.Pos }
+func (x *IndexValue) At() Pos { return x.Pos }
+func (x *Read) At() Pos       { return x.Access.Pos }
+func (x *Unary) At() Pos      { return x.Pos }
+func (x *Binary) At() Pos     { return x.Pos }
 
 // Walk calls f for x and every node below it, parents first.
 func Walk(x Expr, f func(Expr)) {

@@ -140,6 +140,10 @@ type Tensor struct {
 	Pos  Pos // declaration (inputs, outputs) or first definition
 	Dims []Dim
 	Defs []*Einsum // the Einsums that write it, in execution order
+	// Partial is set for an output declared `output partial`: points no
+	// statement defines are allowed (and read as NaN). Any other output
+	// must be defined at every point, which both backends check.
+	Partial bool
 }
 
 // Dim is one dimension of a tensor.
@@ -290,20 +294,81 @@ func (o CmpOp) Holds(l, r int64) bool {
 	}
 }
 
-// Cond compares two affine expressions.
+// Cond compares two affine expressions or, when Data is set, two values
+// read from tensors (or constants) at the point: a data-dependent filter.
 type Cond struct {
-	Pos Pos
-	L   Affine
-	Op  CmpOp
-	R   Affine
+	Pos  Pos
+	L    Affine
+	Op   CmpOp
+	R    Affine
+	Data *DataCmp
 }
 
-// Holds evaluates the condition at a point.
+// DataCmp is the value comparison of a data-dependent filter, X Op Y: each
+// side is a *Read or a *Const. A point whose read is undefined, or where
+// either side is NaN, does not satisfy it.
+type DataCmp struct {
+	X, Y Expr
+}
+
+// Holds evaluates an affine condition at a point (not a data one: that
+// needs tensor values, which only a backend has).
 func (c Cond) Holds(sizes map[string]int64, vars map[*Rank]int64) bool {
 	return c.Op.Holds(c.L.Eval(sizes, vars), c.R.Eval(sizes, vars))
 }
 
-func (c Cond) String() string { return c.L.String() + " " + c.Op.String() + " " + c.R.String() }
+// HoldsValue compares two values as a data condition does: false when
+// either is NaN.
+func (o CmpOp) HoldsValue(x, y float64) bool {
+	switch o {
+	case EQ:
+		return x == y
+	case NE:
+		return x != y && x == x && y == y
+	case LT:
+		return x < y
+	case LE:
+		return x <= y
+	case GT:
+		return x > y
+	default:
+		return x >= y
+	}
+}
+
+// Vars lists the variables the condition depends on: those of its affine
+// sides, or of the indices its data sides read.
+func (c Cond) Vars() []*Rank {
+	if c.Data == nil {
+		return append(c.L.Vars(), c.R.Vars()...)
+	}
+	var out []*Rank
+	for _, x := range []Expr{c.Data.X, c.Data.Y} {
+		if r, ok := x.(*Read); ok {
+			for _, ix := range r.Access.Index {
+				out = append(out, ix.Vars()...)
+			}
+		}
+	}
+	return out
+}
+
+func (c Cond) String() string {
+	if c.Data != nil {
+		return exprString(c.Data.X) + " " + c.Op.String() + " " + exprString(c.Data.Y)
+	}
+	return c.L.String() + " " + c.Op.String() + " " + c.R.String()
+}
+
+func exprString(x Expr) string {
+	if r, ok := x.(*Read); ok {
+		return r.Access.String()
+	}
+	if k, ok := x.(*Const); ok {
+		return FormatConst(k.Value)
+	}
+	return "?"
+}
 
 // Access is a tensor indexed by affine expressions, one per dimension.
 type Access struct {
@@ -369,6 +434,17 @@ type Einsum struct {
 	// fixed while the Einsum runs.
 	Vars []*Rank
 	Loop *Loop // the enclosing iterate block, nil at top level
+	// TopK, when set, makes the Einsum a selection: the expression is
+	// evaluated at every point, then each point becomes 1 when its value is
+	// among the K largest of its fiber along Var (ties go to the lower
+	// index; NaN is never selected), else 0.
+	TopK *TopK
+}
+
+// TopK is a top-k selection along one output variable.
+type TopK struct {
+	Var *Rank
+	K   Poly // a constant or a rank size
 }
 
 // Name is the output tensor's name, which is how a report refers to the Einsum.
@@ -386,14 +462,22 @@ func (e *Einsum) OutputVars() []*Rank {
 // ReducedVars is the part of Vars that is reduced, outermost first.
 func (e *Einsum) ReducedVars() []*Rank { return e.Vars[len(e.OutputVars()):] }
 
-// Reads lists the tensor accesses of the right-hand side, left to right.
+// Reads lists the tensor accesses of the right-hand side, left to right,
+// then those of data-dependent filters.
 func (e *Einsum) Reads() []*Access {
 	var out []*Access
-	Walk(e.Expr, func(x Expr) {
+	visit := func(x Expr) {
 		if r, ok := x.(*Read); ok {
 			out = append(out, r.Access)
 		}
-	})
+	}
+	Walk(e.Expr, visit)
+	for _, f := range e.Filters {
+		if f.Data != nil {
+			Walk(f.Data.X, visit)
+			Walk(f.Data.Y, visit)
+		}
+	}
 	return out
 }
 

@@ -45,7 +45,7 @@ func Cases() []Case {
 	out = append(out,
 		Case{"gemm", map[string]int64{"K": 8, "M": 5, "N": 6}},
 		Case{"gemm", map[string]int64{"K": 33, "M": 17, "N": 9}})
-	return out
+	return append(out, libraryCases()...)
 }
 
 // Compute evaluates a case: seeded inputs and float64 outputs, keyed by

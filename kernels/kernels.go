@@ -3,12 +3,14 @@ package kernels
 import (
 	"embed"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"sort"
 	"strings"
 
 	"github.com/fusemax/fusemax/einsum"
+	"github.com/fusemax/fusemax/einsum/syntax"
 )
 
 //go:embed *.einsum
@@ -49,11 +51,25 @@ func Load(name string) (*einsum.Program, error) {
 // the source text.
 func Resolve(arg string) (filename string, src []byte, err error) {
 	if st, statErr := os.Stat(arg); statErr == nil && !st.IsDir() {
-		src, err = os.ReadFile(arg)
+		src, err = readBounded(arg)
 		return arg, src, err
 	}
 	if src, ok := Source(strings.TrimSuffix(arg, ".einsum")); ok {
 		return "kernels/" + strings.TrimSuffix(arg, ".einsum") + ".einsum", src, nil
 	}
+	if st, statErr := os.Stat(arg); statErr == nil && st.IsDir() {
+		return "", nil, fmt.Errorf("%s is a directory; name its .einsum files (%s/*.einsum) or a built-in kernel (%s)", arg, strings.TrimSuffix(arg, "/"), strings.Join(Names(), ", "))
+	}
 	return "", nil, fmt.Errorf("%s: no such file, and no built-in kernel of that name (built-in: %s)", arg, strings.Join(Names(), ", "))
+}
+
+// readBounded reads a file, stopping one byte past what the parser accepts
+// (a device such as /dev/zero never ends); the parser reports the size.
+func readBounded(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(io.LimitReader(f, syntax.MaxFileBytes+1))
 }

@@ -51,6 +51,9 @@ type Plan struct {
 	Groups   int64            // iterations of the outer DRAM loop
 	Variant  string           // the mapping variant applied, if any
 	Einsums  []EinsumPlan
+	// Warnings are what the lowering noticed and did not refuse (unused
+	// shape names, mapping entries a cascade has no use for).
+	Warnings []string
 	// L3Need is the global-buffer state the mapping keeps, per on-chip level.
 	Need map[string]float64
 }
@@ -112,6 +115,36 @@ type lowering struct {
 	offchip map[string]bool
 	onchip  map[string]bool
 	word    float64
+	// warnings are what the lowering noticed but did not refuse: shape
+	// names nothing uses, mapping entries for Einsums a cascade lacks.
+	warnings []string
+}
+
+func (lw *lowering) warn(format string, args ...any) {
+	lw.warnings = append(lw.warnings, fmt.Sprintf(format, args...))
+}
+
+// noteUnusedShape warns of shape names that are neither a rank of the
+// cascade nor an instance rank of the mapping (eval notes them the same
+// way), naming the rank a case slip probably meant: m0=128 with a mapping
+// that fixes M0=256 would otherwise run at 256 without a word.
+func (lw *lowering) noteUnusedShape(unused []string) {
+	for _, n := range unused {
+		if _, given := lw.shape[n]; !given || contains(lw.m.Instances, n) {
+			continue // a size the mapping fixes for a rank this cascade lacks
+		}
+		known := append(sortedKeys(lw.m.Sizes), lw.m.Instances...)
+		for _, r := range lw.c.Ranks {
+			known = append(known, r.Name)
+		}
+		hint := ""
+		for _, k := range known {
+			if strings.EqualFold(k, n) {
+				hint = fmt.Sprintf(" (rank names are case-sensitive: did you mean %s?)", k)
+			}
+		}
+		lw.warn("--shape %s=%d: cascade %s has no rank %s and the mapping no instance rank of that name; ignored%s", n, lw.shape[n], lw.c.Name, n, hint)
+	}
 }
 
 // Lower maps cascade c onto machine a under mapping m for one workload
@@ -272,10 +305,11 @@ func (lw *lowering) bindSizes() error {
 		}
 		shape[k] = n
 	}
-	sizes, _, err := lw.c.Bind(shape)
+	sizes, unused, err := lw.c.Bind(shape)
 	if err != nil {
 		return err
 	}
+	lw.noteUnusedShape(unused)
 	for k, v := range sizes {
 		lw.sizes[k] = v
 	}
@@ -307,10 +341,9 @@ func (lw *lowering) classify() error {
 			lw.alias[e.Name()] = src
 			continue
 		}
-		em, ok := lw.m.Einsums[e.Name()]
+		em, _, ok := lw.m.binding(e)
 		if !ok {
-			return fmt.Errorf("%s: mapping %s binds no unit for Einsum %s (%s); add e.g. `%s: %s` under einsums",
-				lw.m.File, lw.m.Name, e.Name(), e.Pos, e.Name(), lw.a.Arrays[0].Name)
+			return lw.unbound(e)
 		}
 		named[e.Name()] = true
 		p := &eplan{e: e, m: em, inLoop: e.Loop != nil, stage: lw.m.Stages[e.Name()]}
@@ -319,7 +352,9 @@ func (lw *lowering) classify() error {
 	}
 	for _, k := range sortedKeys(lw.m.Einsums) {
 		if !named[k] {
-			return fmt.Errorf("%s: einsums.%s: cascade %s has no Einsum %s that does work", lw.m.Pos(k), k, lw.c.Name, k)
+			if err := lw.lacking(lw.m.Pos(k)+": einsums."+k, "cascade %s has no Einsum %s that does work", lw.c.Name, k); err != nil {
+				return err
+			}
 		}
 	}
 	for _, kv := range []struct {
@@ -329,7 +364,9 @@ func (lw *lowering) classify() error {
 		what, keyed := kv.what, kv.keyed
 		for _, k := range sortedKeys(keyed) {
 			if !named[k] {
-				return fmt.Errorf("%s: %s.%s: cascade %s has no Einsum %s that does work", lw.m.File, what, k, lw.c.Name, k)
+				if err := lw.lacking(lw.m.File+": "+what+"."+k, "cascade %s has no Einsum %s that does work", lw.c.Name, k); err != nil {
+					return err
+				}
 			}
 		}
 	}
@@ -346,7 +383,10 @@ func (lw *lowering) classify() error {
 	}{{lw.m.Offchip, lw.offchip, "offchip"}, {lw.m.Onchip, lw.onchip, "onchip"}} {
 		for _, n := range list.names {
 			if lw.c.Tensor(n) == nil {
-				return fmt.Errorf("%s: %s: cascade %s has no tensor %s", lw.m.File, list.what, lw.c.Name, n)
+				if err := lw.lacking(lw.m.File+": "+list.what, "cascade %s has no tensor %s", lw.c.Name, n); err != nil {
+					return err
+				}
+				continue
 			}
 			list.into[n] = true
 		}
@@ -355,7 +395,9 @@ func (lw *lowering) classify() error {
 		for _, list := range [][]string{p.m.Keep, p.m.Staged, p.m.Registers} {
 			for _, n := range list {
 				if lw.c.Tensor(n) == nil {
-					return fmt.Errorf("%s: einsums.%s: cascade %s has no tensor %s", lw.m.Pos(p.e.Name()), p.e.Name(), lw.c.Name, n)
+					if err := lw.lacking(lw.m.PosOf(p.m)+": einsums."+p.e.Name(), "cascade %s has no tensor %s", lw.c.Name, n); err != nil {
+						return err
+					}
 				}
 			}
 		}
@@ -427,7 +469,7 @@ func (lw *lowering) buildEinsum(p *eplan) error {
 		for _, a := range lw.a.Arrays {
 			names = append(names, a.Name)
 		}
-		return fmt.Errorf("%s: %s is bound to unit %q, which %s does not have (it has %s)", m.Pos(e.Name()), e.Name(), p.m.Unit, lw.a.Name, strings.Join(names, ", "))
+		return fmt.Errorf("%s: %s is bound to unit %q, which %s does not have (it has %s)", m.PosOf(p.m), e.Name(), p.m.Unit, lw.a.Name, strings.Join(names, ", "))
 	}
 	p.array = ar
 	for i, a := range lw.a.Arrays {
@@ -442,7 +484,7 @@ func (lw *lowering) buildEinsum(p *eplan) error {
 		ex, ok := ar.PE.Expand(op)
 		if !ok {
 			return fmt.Errorf("%s: %s needs %s, which a PE of %s can neither run nor build from its operations (%s)",
-				m.Pos(e.Name()), e.Name(), op, ar.Name, strings.Join(ar.PE.Capabilities(), ", "))
+				m.PosOf(p.m), e.Name(), op, ar.Name, strings.Join(ar.PE.Capabilities(), ", "))
 		}
 		for k, v := range ex {
 			p.prims[k] += v * p.abstract[op]
@@ -466,7 +508,7 @@ func (lw *lowering) buildEinsum(p *eplan) error {
 		dims = []int64{ar.Dims[1], ar.Dims[0]} // spatial lists columns first
 	}
 	if len(nst.Spatial) > len(dims) {
-		return fmt.Errorf("%s: %s: %d spatial ranks for the %d dimensions of %s", m.Pos(e.Name()), e.Name(), len(nst.Spatial), len(dims), ar.Name)
+		return fmt.Errorf("%s: %s: %d spatial ranks for the %d dimensions of %s", m.PosOf(p.m), e.Name(), len(nst.Spatial), len(dims), ar.Name)
 	}
 	n := &nest{levels: 3}
 	for _, g := range lw.groups {
@@ -592,40 +634,4 @@ func (lw *lowering) need() float64 {
 		most = math.Max(most, sum)
 	}
 	return most * lw.word
-}
-
-// pointOps is what one point of the iteration space computes, before the
-// PE builds it: one operation per operator node, the reduction's combine,
-// and a multiply feeding a sum fused into a mac.
-func pointOps(e *einsum.Einsum) map[string]int64 {
-	ops := map[string]int64{}
-	einsum.Walk(e.Expr, func(x einsum.Expr) {
-		switch x := x.(type) {
-		case *einsum.Binary:
-			ops[[...]string{"add", "sub", "mul", "div", "max", "min"}[x.Op]]++
-		case *einsum.Unary:
-			ops[[...]string{"sub", "exp", "log", "sqrt", "abs", "max", "sigmoid"}[x.Op]]++
-		}
-	})
-	if len(e.Reductions) > 0 {
-		switch e.Reductions[len(e.Reductions)-1].Op {
-		case einsum.Sum:
-			if b, ok := e.Expr.(*einsum.Binary); ok && b.Op == einsum.Mul {
-				ops["mul"]--
-				ops["mac"]++
-			} else {
-				ops["add"]++
-			}
-		case einsum.Max:
-			ops["max"]++
-		case einsum.Min:
-			ops["min"]++
-		}
-	}
-	for k, v := range ops {
-		if v == 0 {
-			delete(ops, k)
-		}
-	}
-	return ops
 }

@@ -191,7 +191,7 @@ func TestErrors(t *testing.T) {
 		archSets, mapSets     []string
 		want                  string
 	}{
-		{"attention_1pass", "fusemax-cloud", "fusemax-binding", nil, []string{"einsums.AV=2d"}, "fusemax-binding.yaml:38:3: AV needs div"},
+		{"attention_3pass", "flat-cloud", "flat", nil, []string{"einsums.A=2d"}, "flat.yaml:35:3: A needs div"},
 		{"attention_1pass", "fusemax-cloud", "fusemax-binding", nil, []string{"einsums.AV=3d"}, "bound to unit \"3d\""},
 		{"attention_1pass", "fusemax-cloud", "fusemax-binding", []string{"memory.L3.capacity=1KiB"}, nil, "no P1 fits"},
 		{"attention_1pass", "fusemax-cloud", "fusemax-binding", nil, []string{"onchip=[Q, ZZ]"}, "no tensor ZZ"},
@@ -382,6 +382,51 @@ einsums: {Z: 2d}
 		want := systolic(rows, cols, k)
 		if got := r.Cycles - load; got != float64(want) {
 			t.Errorf("%dx%d array, K=%d: tile takes %g cycles, the PE-level model %d", rows, cols, k, got, want)
+		}
+	}
+}
+
+// A mapping that binds by operation class and default unit serves a
+// cascade it does not name: its entries for Einsums and tensors the
+// cascade lacks are warnings, and a case-slipped shape name is noted.
+func TestBindByClass(t *testing.T) {
+	shape := map[string]int64{"B": 1, "H": 1, "E": 64, "F": 64, "M": 1024, "P": 1024, "m0": 128}
+	c, a := load(t, "attention_3pass", "fusemax-cloud")
+	m, err := LoadMapping("fusemax-binding", shape, []string{"default=1d", "classes={matmul: 2d}"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, err := Lower(c, a, m, shape, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	units := map[string]string{}
+	for _, e := range plan.Einsums {
+		units[e.Name] = e.Unit
+	}
+	if units["QK"] != "2d" || units["AV"] != "1d" || units["GM"] != "1d" {
+		t.Errorf("units %v: want QK and AV by their entries (2d, 1d), GM by the default (1d)", units)
+	}
+	all := strings.Join(plan.Warnings, "\n")
+	for _, want := range []string{"einsums.LM: cascade attention_3pass has no Einsum LM", "onchip: cascade attention_3pass has no tensor BK", "did you mean M0?"} {
+		if !strings.Contains(all, want) {
+			t.Errorf("warnings lack %q:\n%s", want, all)
+		}
+	}
+	// Without a class or default, the same entries are errors.
+	m, _ = LoadMapping("fusemax-binding", shape, []string{"einsums.GM=1d", "einsums.SN=1d", "einsums.SD=1d", "einsums.A=1d"})
+	if _, err := Lower(c, a, m, shape, Options{}); err == nil || !strings.Contains(err.Error(), "has no Einsum LM") {
+		t.Errorf("got %v, want an error naming LM", err)
+	}
+}
+
+func TestClassOf(t *testing.T) {
+	c, _ := load(t, "attention_1pass", "fusemax-cloud")
+	want := map[string]string{"QK": ClassMatmul, "LM": ClassReduction, "RM": ClassState, "SLN": ClassMap, "SLD": ClassReduction,
+		"SLNV": ClassMatmul, "PRM": ClassMap, "RD": ClassState, "RNV": ClassState, "AV": ClassMap}
+	for _, e := range c.Einsums {
+		if w, ok := want[e.Name()]; ok && len(e.Reads()) > 0 && ClassOf(e) != w {
+			t.Errorf("%s: class %s, want %s", e.Name(), ClassOf(e), w)
 		}
 	}
 }

@@ -45,11 +45,17 @@ type Mapping struct {
 	Orders       map[string]map[string][]string
 	Units        map[string]Nest
 	Einsums      map[string]*EinsumMap
-	Variant      string // which variant was applied, for the report
+	// Classes binds by operation class (ClassMatmul, ...) the Einsums
+	// that have no entry of their own, and Default binds the rest.
+	Classes map[string]string
+	Default string
+	Variant string // which variant was applied, for the report
 	// Search lists the values a mapping search tries (Simulate).
 	Search []SearchAxis
 
-	doc *specs.Doc
+	doc         *specs.Doc
+	classNodes  map[string]*yaml.Node
+	defaultNode *yaml.Node
 }
 
 // Derived is a mapping value the lowering computes: the largest divisor of
@@ -87,6 +93,15 @@ type EinsumMap struct {
 func (m *Mapping) Pos(einsum string) string {
 	if e, ok := m.Einsums[einsum]; ok && e.node != nil {
 		return fmt.Sprintf("%s:%d:%d", m.File, e.node.Line, e.node.Column)
+	}
+	return m.File
+}
+
+// PosOf is where a binding is written (an Einsum's entry, its class's or
+// the default), for messages.
+func (m *Mapping) PosOf(em *EinsumMap) string {
+	if em != nil && em.node != nil {
+		return fmt.Sprintf("%s:%d:%d", m.File, em.node.Line, em.node.Column)
 	}
 	return m.File
 }
@@ -236,12 +251,9 @@ func decodeMapping(d *specs.Doc) (*Mapping, error) {
 	if m.Spill >= 1 {
 		o.Failf(o.Get("spill"), "mapping.spill is a fraction of accesses and must be below 1")
 	}
-	m.Buffers = int(o.Int("buffers", false, 1))
-	if o.Get("buffers") == nil {
-		m.Buffers = 2
-	}
-	m.Prefetch = int(o.Int("prefetch", false, 0))
-	m.Writeback = int(o.Int("writeback", false, 0))
+	m.Buffers = boundedInt(o, "mapping.buffers", "buffers", 1, maxPipelineDepth, 2)
+	m.Prefetch = boundedInt(o, "mapping.prefetch", "prefetch", 0, maxPipelineDepth, 0)
+	m.Writeback = boundedInt(o, "mapping.writeback", "writeback", 0, maxPipelineDepth, 0)
 	switch it := o.Str("iterations", false); it {
 	case "", "pipelined":
 	case "one-at-a-time":
@@ -251,12 +263,12 @@ func decodeMapping(d *specs.Doc) (*Mapping, error) {
 	}
 	st := o.Sub("stages", false)
 	for _, k := range st.Keys() {
-		m.Stages[k] = int(st.Int(k, true, 0))
+		m.Stages[k] = boundedInt(st, "mapping.stages."+k, k, 0, maxPipelineDepth, 0)
 	}
 	st.Done()
 	ph := o.Sub("phases", false)
 	for _, k := range ph.Keys() {
-		m.Phases[k] = int(ph.Int(k, true, 0))
+		m.Phases[k] = boundedInt(ph, "mapping.phases."+k, k, 0, maxPhases, 0)
 	}
 	ph.Done()
 	m.Stationarity = o.Str("stationarity", false)
@@ -282,7 +294,19 @@ func decodeMapping(d *specs.Doc) (*Mapping, error) {
 		x.Done()
 	}
 	un.Done()
-	es := o.Sub("einsums", true)
+	cl := o.Sub("classes", false)
+	m.Classes, m.classNodes = map[string]string{}, map[string]*yaml.Node{}
+	for _, k := range cl.Keys() {
+		if !slices.Contains(Classes(), k) {
+			cl.Failf(cl.KeyNode(k), "mapping.classes: unknown operation class %q (known: %s)", k, strings.Join(Classes(), ", "))
+		}
+		m.Classes[k] = cl.Str(k, true)
+		m.classNodes[k] = cl.KeyNode(k)
+	}
+	cl.Done()
+	m.Default = o.Str("default", false)
+	m.defaultNode = o.Get("default")
+	es := o.Sub("einsums", !m.bindsGenerally())
 	for _, k := range es.Keys() {
 		n := es.Get(k)
 		em := &EinsumMap{node: es.KeyNode(k)}
@@ -303,6 +327,35 @@ func decodeMapping(d *specs.Doc) (*Mapping, error) {
 	es.Done()
 	o.Done()
 	return m, errs.Err()
+}
+
+// Bounds on the mapping numbers that size the simulator's state: a
+// buffer, prefetch, write-back or stage distance of d keeps d iterations of
+// completion times per operation, and every phase is a loop over all
+// groups. Real pipelines are a few iterations deep; anything beyond these
+// is a typo, rejected before any work proportional to it.
+const (
+	maxPipelineDepth = 64
+	maxPhases        = 64
+)
+
+// boundedInt reads an optional whole number in [lo, hi] (def when absent),
+// reporting one outside at its position; what names it in messages.
+func boundedInt(o *specs.Obj, what, key string, lo, hi, def int64) int {
+	n := o.Get(key)
+	if n == nil {
+		return int(def)
+	}
+	v := o.Num(key, specs.Count, false, float64(lo))
+	switch {
+	case v > float64(hi):
+		o.Failf(n, "%s = %s is more than %d (no real pipeline is this deep)", what, n.Value, hi)
+	case v != math.Trunc(v):
+		o.Failf(n, "%s must be a whole number", what)
+	case v >= float64(lo):
+		return int(v)
+	}
+	return int(def)
 }
 
 func sortedKeys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }

@@ -30,6 +30,7 @@ type Report struct {
 	Groups          int64              `json:"groups"`
 	SimulatedOps    int64              `json:"simulated_ops"`
 	SkippedIters    int64              `json:"fast_forwarded_iterations"`
+	Warnings        []string           `json:"warnings,omitempty"`
 }
 
 // simulateOne lowers and runs one mapping.
@@ -46,7 +47,7 @@ func simulateOne(c *einsum.Cascade, a *arch.Spec, m *Mapping, shape map[string]i
 		LatencyS: r.Seconds, Cycles: r.Cycles, TrafficBytes: r.TrafficBytes, EnergyPJ: r.EnergyPJ,
 		Utilization: r.Utilization, EinsumActivity: r.Activity, BufferPeakBytes: r.BufferPeak, BufferNeedBytes: plan.Need,
 		Derived: plan.Derived, EnergyByAction: r.EnergyByAction, Einsums: plan.Einsums, Groups: plan.Groups,
-		SimulatedOps: r.Issued, SkippedIters: r.Skipped}
+		SimulatedOps: r.Issued, SkippedIters: r.Skipped, Warnings: plan.Warnings}
 	for k, v := range plan.Sizes {
 		rep.Shape[k] = v
 	}

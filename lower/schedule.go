@@ -58,7 +58,7 @@ func (lw *lowering) schedule(opt Options) (*Plan, error) {
 	var innerAt int // position of the iterate loop in the group body
 	var preLoop []sim.Item
 
-	plan := &Plan{Schedule: s, Sizes: lw.sizes, Derived: lw.derived, Groups: G, Variant: m.Variant, Need: map[string]float64{l3.Name: lw.need()}}
+	plan := &Plan{Schedule: s, Sizes: lw.sizes, Derived: lw.derived, Groups: G, Variant: m.Variant, Warnings: lw.warnings, Need: map[string]float64{l3.Name: lw.need()}}
 	stores := map[string]*sim.Op{} // tensor → the op that writes it to DRAM
 	storeLoop := map[string]*sim.Loop{}
 	phaseOf := map[*sim.Op]int{} // group-level items, when the mapping runs phases in sequence
@@ -96,7 +96,7 @@ func (lw *lowering) schedule(opt Options) (*Plan, error) {
 				return nil, err
 			}
 			if d < 0 {
-				return nil, fmt.Errorf("%s: %s: drain %q = %g is negative", m.Pos(e.Name()), e.Name(), p.m.Drain, d)
+				return nil, fmt.Errorf("%s: %s: drain %q = %g is negative", m.PosOf(p.m), e.Name(), p.m.Drain, d)
 			}
 			op.Latency += d * cycles
 		}

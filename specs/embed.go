@@ -11,15 +11,16 @@ import (
 )
 
 // FS holds the shipped specs: arch/*.yaml, mapping/*.yaml, configs/**.yaml
-// (kernel, arch, mapping triples) and experiments/*.yaml (reproductions).
+// (kernel, arch, mapping triples), experiments/*.yaml (reproductions) and
+// system/*.yaml (multi-device systems).
 //
-//go:embed arch mapping configs experiments
+//go:embed arch mapping configs experiments system
 var FS embed.FS
 
 // Read resolves a spec reference. A reference that names an existing file
 // is read from disk (so a user's own spec always wins); otherwise it is
-// looked up among the embedded specs of kind (arch, mapping, configs or
-// experiments),
+// looked up among the embedded specs of kind (arch, mapping, configs,
+// experiments or system),
 // with or without the .yaml suffix. It returns the name to print in
 // messages and the bytes.
 func Read(kind, ref string) (string, []byte, error) {

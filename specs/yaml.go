@@ -367,11 +367,19 @@ func (o *Obj) Num(key string, dim Dim, required bool, min float64) float64 {
 	return v
 }
 
+// MaxInt bounds a count: every whole number up to it is exact as a float64,
+// and converting it to int64 cannot wrap.
+const MaxInt = 1 << 53
+
 // Int reads a whole count.
 func (o *Obj) Int(key string, required bool, min int64) int64 {
 	v := o.Num(key, Count, required, float64(min))
 	if v != math.Trunc(v) {
 		o.fail(o.Get(key), "%s.%s must be a whole number", o.what, key)
+	}
+	if math.Abs(v) > MaxInt {
+		o.fail(o.Get(key), "%s.%s = %s is out of range: a count is at most 2^53", o.what, key, o.Get(key).Value)
+		return 0
 	}
 	return int64(v)
 }

@@ -25,6 +25,12 @@ func TestParseQuantity(t *testing.T) {
 		{"7 furlongs", Bytes, 0, "unknown unit"},
 		{"MiB", Bytes, 0, "not a number"},
 		{"1_000 B", Bytes, 1000, ""},
+		// Out-of-range values are errors, not NaN or a wrapped integer later.
+		{"1e300GHz", Frequency, 0, "out of range"},
+		{"1e30", Count, 0, "out of range"},
+		{"1e309", Count, 0, "not a number"},
+		{"-1e25 pJ", Energy, 0, "out of range"},
+		{"1e24 B", Bytes, 1e24, ""},
 	}
 	for _, c := range cases {
 		got, err := ParseQuantity(c.in, c.dim)

@@ -1,7 +1,6 @@
 package tensor
 
 import (
-	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -24,12 +23,8 @@ func WriteDir(dir string, names []string, tensors map[string]*Dense, dtype DType
 		if !ok {
 			return fmt.Errorf("no tensor %s to write", n)
 		}
-		var buf bytes.Buffer
-		if err := WriteNPY(&buf, t, dtype); err != nil {
+		if err := SaveNPY(filepath.Join(tmp, n+".npy"), t, dtype); err != nil {
 			return fmt.Errorf("%s: %v", n, err)
-		}
-		if err := os.WriteFile(filepath.Join(tmp, n+".npy"), buf.Bytes(), 0o644); err != nil {
-			return err
 		}
 	}
 	for _, n := range names {

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/fusemax/fusemax/einsum"
 	"github.com/fusemax/fusemax/einsum/analyze"
@@ -10,10 +11,10 @@ import (
 	"github.com/spf13/cobra"
 )
 
-const defaultAnalyzeShape = "E=64,F=64,M=1024,M0=256,P=1024,K=1024,N=64"
+const defaultAnalyzeShape = "E=64,F=64,M=1024,M0=256,P=1024,K=1024,N=64,S=8,S0=2"
 
 func init() {
-	var shape, output string
+	var shape, output, maxMemory string
 	var seed uint64
 	cmd := &cobra.Command{
 		Use:   "analyze [FILE|KERNEL...]",
@@ -24,7 +25,8 @@ on seeded inputs. Inputs with the same name get the same values in every
 cascade, so an output that several cascades produce (AV for every attention
 cascade) is compared with the first cascade that produced it: the largest
 absolute and relative difference show whether a cascade computes what the
-others do.`,
+others do: it agrees when the relative difference is at most 1e-9 and the
+same points are defined, else analyze reports DIFFER and exits with status 1.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if output != "table" && output != "json" {
 				return usagef("-o must be table or json, not %q", output)
@@ -44,6 +46,13 @@ others do.`,
 				}
 				cascades = append(cascades, prog.Cascades...)
 			}
+			for _, c := range cascades {
+				if sizes, _, err := c.Bind(s); err == nil {
+					if err := checkMemory(c, sizes, maxMemory); err != nil {
+						return err
+					}
+				}
+			}
 			rows, err := analyze.Run(cascades, s, seed)
 			if err != nil {
 				return err
@@ -54,14 +63,21 @@ others do.`,
 					return err
 				}
 				fmt.Fprintln(cmd.OutOrStdout(), string(b))
-				return nil
+			} else {
+				fmt.Fprintf(cmd.OutOrStdout(), "shape %s, seed %d\n\n", shape, seed)
+				if err := analyze.WriteTable(cmd.OutOrStdout(), rows); err != nil {
+					return err
+				}
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "shape %s, seed %d\n\n", shape, seed)
-			return analyze.WriteTable(cmd.OutOrStdout(), rows)
+			if bad := analyze.Disagreements(rows); len(bad) > 0 {
+				return fmt.Errorf("%s (tolerance %g relative)", strings.Join(bad, "; "), analyze.Tolerance)
+			}
+			return nil
 		},
 	}
 	cmd.Flags().StringVar(&shape, "shape", defaultAnalyzeShape, "rank sizes; each cascade uses those it declares")
 	cmd.Flags().Uint64Var(&seed, "seed", 1, "seed of the generated inputs")
 	cmd.Flags().StringVarP(&output, "output", "o", "table", "output format: table or json")
+	addMemoryFlag(cmd, &maxMemory)
 	rootCmd.AddCommand(cmd)
 }

@@ -15,7 +15,7 @@ import (
 )
 
 func init() {
-	var cascade, shape, dtype, out, backend string
+	var cascade, shape, dtype, out, backend, maxMemory string
 	var seed uint64
 	var inputFiles []string
 	var lf llvmFlags
@@ -30,7 +30,9 @@ index list, row-major.
 Inputs not given with --input are drawn from a seeded generator (uniform in
 [-1, 1)); the same seed gives the same tensors on every machine, and each
 tensor's stream depends only on the seed and its name. Files are written only
-once the whole evaluation has succeeded.
+once the whole evaluation has succeeded. Before anything is allocated, every
+tensor is sized at --shape and the total checked against --max-memory
+(default: the machine's available memory).
 
 With --backend llvm the cascade is compiled instead (fusemax emit-llvm, then
 opt -O3, llc -O3 and gcc; LLVM 14 must be installed) and run on the CPU; it
@@ -52,8 +54,8 @@ reads and writes of every tensor.`,
 			if backend != "interp" && backend != "llvm" {
 				return usagef("--backend must be interp or llvm, not %q", backend)
 			}
-			if backend == "interp" && (lf.storage != "native" || lf.count || lf.tile != "" || lf.noTile || lf.mapping != "" || lf.arch != "" || len(lf.sets) > 0) {
-				return usagef("--storage, --count-accesses, --tile, --no-tile, --mapping, --arch and --set need --backend llvm")
+			if backend == "interp" && (lf.storage != "native" || lf.count || lf.threads != 1 || lf.tile != "" || lf.noTile || lf.mapping != "" || lf.arch != "" || len(lf.sets) > 0) {
+				return usagef("--storage, --count-accesses, --threads, --tile, --no-tile, --mapping, --arch and --set need --backend llvm")
 			}
 			lf.dtype = dtype
 			llvmOpts, err := lf.options()
@@ -68,6 +70,9 @@ reads and writes of every tensor.`,
 			if err != nil {
 				return err
 			}
+			if err := checkMemory(c, sizes, maxMemory); err != nil {
+				return err
+			}
 			inputs, err := evalInputs(c, sizes, seed, inputFiles)
 			if err != nil {
 				return err
@@ -80,6 +85,9 @@ reads and writes of every tensor.`,
 					return err
 				}
 				all = counts.Tensors
+				if counts.Threads < llvmOpts.Threads {
+					fmt.Fprintf(cmd.ErrOrStderr(), "note: --threads %d runs on one thread: %s\n", llvmOpts.Threads, counts.SingleThreadWhy)
+				}
 			} else if all, err = interp.Run(c, sizes, inputs, interp.Options{DType: dt}); err != nil {
 				return err
 			}
@@ -90,7 +98,7 @@ reads and writes of every tensor.`,
 			for _, t := range c.Outputs {
 				names = append(names, t.Name)
 			}
-			if err := tensor.WriteDir(out, names, all, dt); err != nil {
+			if err := writeDir(out, names, all, dt); err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "wrote %s to %s (%s, %s, %s)\n", strings.Join(names, ", "), out, dt, backend, einsum.FormatShape(sizes))
@@ -112,7 +120,9 @@ reads and writes of every tensor.`,
 	f.StringVar(&lf.tile, "tile", "", "llvm: tile of the rank hoisted around an iterate block, e.g. P=128")
 	f.BoolVar(&lf.noTile, "no-tile", false, "llvm: hoist no rank around iterate blocks")
 	lf.registerMapping(cmd, "llvm: ")
+	lf.registerThreads(cmd, "llvm: ")
 	f.StringVar(&out, "out", "", "directory to write NAME.npy files into")
+	addMemoryFlag(cmd, &maxMemory)
 	rootCmd.AddCommand(cmd)
 }
 
@@ -127,14 +137,11 @@ func writeCounts(w io.Writer, c *einsum.Cascade, r *llvm.Result) {
 	tw.Flush()
 }
 
-// evalInputs draws seeded inputs and replaces those given as files, checking
-// each file's shape against the tensor's declaration.
+// evalInputs loads the inputs given as files, checking each file's header
+// against the tensor's declaration before reading its data, and draws only
+// the others from the seeded generator.
 func evalInputs(c *einsum.Cascade, sizes map[string]int64, seed uint64, files []string) (map[string]*tensor.Dense, error) {
-	inputs, err := interp.RandomInputs(c, sizes, seed)
-	if err != nil {
-		return nil, err
-	}
-	given := map[string]bool{}
+	inputs := map[string]*tensor.Dense{}
 	for _, spec := range files {
 		name, path, ok := strings.Cut(spec, "=")
 		if !ok || name == "" || path == "" {
@@ -154,19 +161,25 @@ func evalInputs(c *einsum.Cascade, sizes map[string]int64, seed uint64, files []
 			sort.Strings(names)
 			return nil, usagef("--input %s: cascade %s has no input %s (inputs: %s)", spec, c.Name, name, strings.Join(names, ", "))
 		}
-		if given[name] {
+		if inputs[name] != nil {
 			return nil, usagef("--input %s is given twice", name)
 		}
-		given[name] = true
-		t, err := tensor.LoadNPY(path)
+		want := decl.Shape(sizes)
+		t, err := tensor.LoadNPYChecked(path, func(h tensor.NPYInfo) error {
+			if fmt.Sprint(h.Shape) != fmt.Sprint(want) {
+				return fmt.Errorf("shape %v, but %s is declared at %s with shape %v at this --shape", h.Shape, name, decl.Pos, want)
+			}
+			return nil
+		})
 		if err != nil {
 			return nil, err
 		}
-		want := decl.Shape(sizes)
-		if fmt.Sprint(t.Shape) != fmt.Sprint(want) {
-			return nil, fmt.Errorf("%s: shape %v, but %s is declared at %s with shape %v at this --shape", path, t.Shape, name, decl.Pos, want)
-		}
 		inputs[name] = t
+	}
+	for _, t := range c.Inputs {
+		if inputs[t.Name] == nil {
+			inputs[t.Name] = tensor.Random(seed, t.Name, tensor.UniformDist, t.Shape(sizes)...)
+		}
 	}
 	return inputs, nil
 }

@@ -45,7 +45,7 @@ files whose formatting differs.`,
 						return usagef("fmt -w rewrites files; %s is a built-in kernel", arg)
 					}
 					if !bytes.Equal(out, src) {
-						if err := writeFileAtomic(name, out); err != nil {
+						if err := writeOutput(name, out); err != nil {
 							return err
 						}
 					}

@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"github.com/fusemax/fusemax/einsum"
@@ -76,34 +75,4 @@ func bindShape(c *einsum.Cascade, shape string, stderr io.Writer) (map[string]in
 		fmt.Fprintf(stderr, "note: cascade %s does not use %s; ignored\n", c.Name, strings.Join(unused, ", "))
 	}
 	return sizes, nil
-}
-
-// writeFileAtomic writes data next to path and renames it into place, so a
-// failure never leaves a half-written file.
-func writeFileAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(dirOf(path), ".fusemax-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if st, err := os.Stat(path); err == nil {
-		os.Chmod(tmp.Name(), st.Mode().Perm())
-	} else {
-		os.Chmod(tmp.Name(), 0o644)
-	}
-	return os.Rename(tmp.Name(), path)
-}
-
-func dirOf(path string) string {
-	if i := strings.LastIndex(path, "/"); i >= 0 {
-		return path[:i+1]
-	}
-	return "."
 }

@@ -6,6 +6,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -32,7 +33,14 @@ func usagef(format string, args ...any) error {
 
 func main() {
 	rootCmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
-	err := rootCmd.Execute()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	watchInterrupts(cancel, done)
+	err := rootCmd.ExecuteContext(ctx)
+	close(done)
+	if ctx.Err() != nil {
+		select {} // the interrupt handler reports and exits with status 130
+	}
 	if err == nil {
 		return
 	}

@@ -27,7 +27,7 @@ type numericsRow struct {
 }
 
 func init() {
-	var shape, output, storages string
+	var shape, output, storages, maxMemory string
 	var seed uint64
 	cmd := &cobra.Command{
 		Use:   "numerics FILE|KERNEL... [--shape ...] [--seed N] [--storage f32,bf16] [-o table|json]",
@@ -77,6 +77,9 @@ review can compare, say, the 1-pass attention cascade's deviation with the
 				if err != nil {
 					return err
 				}
+				if err := checkMemory(c, sizes, maxMemory); err != nil {
+					return err
+				}
 				inputs, err := interp.RandomInputs(c, sizes, seed)
 				if err != nil {
 					return err
@@ -115,6 +118,7 @@ review can compare, say, the 1-pass attention cascade's deviation with the
 	f.Uint64Var(&seed, "seed", 1, "seed of the inputs")
 	f.StringVar(&storages, "storage", "f32,bf16", "comma-separated storage types to compare: f32 and/or bf16")
 	f.StringVarP(&output, "output", "o", "table", "table or json")
+	addMemoryFlag(cmd, &maxMemory)
 	rootCmd.AddCommand(cmd)
 }
 

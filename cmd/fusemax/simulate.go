@@ -12,6 +12,7 @@ import (
 
 	"github.com/fusemax/fusemax/arch"
 	"github.com/fusemax/fusemax/lower"
+	"github.com/fusemax/fusemax/lower/multi"
 	"github.com/fusemax/fusemax/sim"
 	"github.com/fusemax/fusemax/specs"
 	"github.com/fusemax/fusemax/workload"
@@ -19,9 +20,9 @@ import (
 )
 
 func init() {
-	var config, archRef, mappingRef, cascade, shapeArg, model, seq, out, profile, dtype string
+	var config, archRef, mappingRef, cascade, shapeArg, model, seq, out, profile, system, dtype string
 	var sets []string
-	var pipeline, full bool
+	var pipeline, full, ideal bool
 	cmd := &cobra.Command{
 		Use:   "simulate [KERNEL|FILE] (--config NAME | --arch SPEC --mapping SPEC) (--workload MODEL --seq LEN | --shape ...)",
 		Short: "Simulate a cascade on an architecture under a mapping: latency, traffic, energy, utilization",
@@ -51,7 +52,12 @@ occupancy and waves; see docs/gpu.md.
 
 The workload is a built-in model at a sequence length (BERT, TrXL, T5, XLM;
 M = P = LEN) or any shape; sizes the cascade does not name (B, H) count
-independent instances.`,
+independent instances.
+
+--system SPEC runs the cascade across the devices of a system spec (` +
+			strings.Join(specs.Names("system"), ", ") + `) under a sharding
+mapping (ring, striped, tree, ulysses), --ideal in the papers' accounting;
+see docs/multidevice.md.`,
 		Example: `  fusemax simulate --config fusemax-micro24/binding --workload BERT --seq 64K
   fusemax simulate attention_1pass --arch fusemax-cloud --mapping fusemax-binding --shape B=1,H=32,E=128,F=128,M=8192,P=8192 -o json
   fusemax simulate --config fusemax-micro24/flat --workload XLM --seq 16K --set arch.memory.L3.capacity=64MiB
@@ -70,6 +76,11 @@ independent instances.`,
 			}
 			if !slices.Contains(lower.Profiles(), profile) {
 				return usagef("--energy-profile must be one of %s, not %q", strings.Join(lower.Profiles(), ", "), profile)
+			}
+			if system != "" { // multi-device: lower/multi (docs/multidevice.md)
+				return simulateSystem(cmd, kernel, cascade, system, mappingRef, shapeArg, out, sets, ideal)
+			} else if mappingRef != "" && multi.IsSharding(mappingRef) {
+				return usagef("mapping %s shards ranks across devices: give the system with --system (one of %s)", mappingRef, strings.Join(specs.Names("system"), ", "))
 			}
 			var archSets []string
 			if config != "" {
@@ -119,6 +130,12 @@ independent instances.`,
 			if err != nil {
 				return err
 			}
+			if err := finiteReport(rep); err != nil {
+				return err
+			}
+			for _, wn := range rep.Warnings {
+				fmt.Fprintln(cmd.ErrOrStderr(), "warning:", wn)
+			}
 			w := cmd.OutOrStdout()
 			switch out {
 			case "json":
@@ -144,6 +161,8 @@ independent instances.`,
 	f.BoolVar(&pipeline, "pipeline-latency", false, "charge 2D tile operations their systolic fill and drain")
 	f.BoolVar(&full, "no-fast-forward", false, "simulate every loop iteration (slow; for checking the fast-forward)")
 	f.StringVarP(&out, "output", "o", "table", "output format: table, json or csv")
+	f.StringVar(&system, "system", "", "run on a multi-device system spec (built-in name or YAML) under a sharding --mapping (ring, striped, tree, ulysses)")
+	f.BoolVar(&ideal, "ideal", false, "with --system: the papers' accounting (FLOPs at peak, no latency, no memory bound)")
 	f.StringVar(&profile, "energy-profile", "", "energy accounting: physical (default) or fusemax-micro24 (the FuseMax artifact's)")
 	f.StringVar(&dtype, "dtype", "", "GPU specs only: element type fp16 (default), bf16, fp8 or tf32")
 	rootCmd.AddCommand(cmd)

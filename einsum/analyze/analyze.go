@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"sort"
 	"strings"
 	"text/tabwriter"
 
@@ -23,6 +24,9 @@ type Row struct {
 	// Agreement lists, per output, the cascade it was compared with and the
 	// largest absolute and relative difference.
 	Agreement []Agreement `json:"agreement"`
+	// Note says why a cascade was not evaluated (the shape lacks a size it
+	// needs); its pass analysis is still reported.
+	Note string `json:"note,omitempty"`
 }
 
 // Agreement compares one output with the same output of a reference cascade.
@@ -31,6 +35,28 @@ type Agreement struct {
 	Reference string  `json:"reference"` // "" when this cascade is the first to produce the output
 	MaxAbs    float64 `json:"max_abs"`
 	MaxRel    float64 `json:"max_rel"` // MaxAbs relative to the reference's largest magnitude
+	// Agrees is MaxRel <= Tolerance with the same defined (non-NaN) points;
+	// true for the reference itself.
+	Agrees bool `json:"agrees"`
+}
+
+// Tolerance is the largest normwise relative difference two float64
+// evaluations of the same function may show and still agree: the shipped
+// attention cascades differ by about 1e-16 (rounding in a different order);
+// a wrong cascade by a factor (2x apart is a relative difference of 0.5 or 1).
+const Tolerance = 1e-9
+
+// Disagreements lists the outputs that differ from their reference.
+func Disagreements(rows []Row) []string {
+	var out []string
+	for _, r := range rows {
+		for _, a := range r.Agreement {
+			if !a.Agrees {
+				out = append(out, fmt.Sprintf("%s: output %s differs from %s's (max |Δ| %.3g, relative %.3g)", r.Cascade, a.Output, a.Reference, a.MaxAbs, a.MaxRel))
+			}
+		}
+	}
+	return out
 }
 
 // Run analyses and evaluates each cascade at shape (sizes a cascade does not
@@ -50,9 +76,17 @@ func Run(cascades []*einsum.Cascade, shape map[string]int64, seed uint64) ([]Row
 		if err != nil {
 			return nil, err
 		}
+		row := Row{Cascade: c.Name, Rank: rep.Rank, Passes: rep.Passes, Shape: einsum.FormatShape(used(c, shape))}
+		var kept []string
+		for _, r := range rep.Retained {
+			kept = append(kept, r.Tensor+" ("+r.Size+")")
+		}
+		row.Retained = strings.Join(kept, ", ")
 		sizes, _, err := c.Bind(shape)
 		if err != nil {
-			return nil, err
+			row.Note = "not evaluated: " + err.Error()
+			rows = append(rows, row)
+			continue
 		}
 		inputs, err := interp.RandomInputs(c, sizes, seed)
 		if err != nil {
@@ -62,27 +96,34 @@ func Run(cascades []*einsum.Cascade, shape map[string]int64, seed uint64) ([]Row
 		if err != nil {
 			return nil, err
 		}
-		row := Row{Cascade: c.Name, Rank: rep.Rank, Passes: rep.Passes, Shape: einsum.FormatShape(used(c, shape))}
-		var kept []string
-		for _, r := range rep.Retained {
-			kept = append(kept, r.Tensor+" ("+r.Size+")")
-		}
-		row.Retained = strings.Join(kept, ", ")
 		for _, o := range c.Outputs {
 			got := all[o.Name]
-			key := o.Name + fmt.Sprint(got.Shape)
+			key := o.Name + fmt.Sprint(got.Shape) + " of " + inputSignature(c, all)
 			r, seen := first[key]
 			if !seen {
 				first[key] = ref{c.Name, got}
-				row.Agreement = append(row.Agreement, Agreement{Output: o.Name})
+				row.Agreement = append(row.Agreement, Agreement{Output: o.Name, Agrees: true})
 				continue
 			}
 			abs, rel := maxDiff(got, r.t)
-			row.Agreement = append(row.Agreement, Agreement{Output: o.Name, Reference: r.cascade, MaxAbs: abs, MaxRel: rel})
+			row.Agreement = append(row.Agreement, Agreement{Output: o.Name, Reference: r.cascade, MaxAbs: abs, MaxRel: rel,
+				Agrees: rel <= Tolerance || abs == 0})
 		}
 		rows = append(rows, row)
 	}
 	return rows, nil
+}
+
+// inputSignature names a cascade's inputs and their shapes: only cascades
+// computing from the same inputs compute comparable outputs (a merge step
+// that outputs AV from partial results is not attention).
+func inputSignature(c *einsum.Cascade, all map[string]*tensor.Dense) string {
+	var s []string
+	for _, t := range c.Inputs {
+		s = append(s, t.Name+fmt.Sprint(all[t.Name].Shape))
+	}
+	sort.Strings(s)
+	return strings.Join(s, ",")
 }
 
 // used keeps the sizes a cascade declares (directly or as split parts).
@@ -98,14 +139,28 @@ func used(c *einsum.Cascade, shape map[string]int64) map[string]int64 {
 
 // maxDiff is normwise: an element near zero does not inflate the relative
 // difference the way elementwise relative error would.
+// Points where both are NaN (undefined in both) or the same infinity are
+// equal; a NaN on one side only makes both differences NaN, which no
+// tolerance admits.
 func maxDiff(a, b *tensor.Dense) (abs, rel float64) {
 	var scale float64
 	for i := range a.Data {
-		abs = math.Max(abs, math.Abs(a.Data[i]-b.Data[i]))
-		scale = math.Max(scale, math.Abs(b.Data[i]))
+		x, y := a.Data[i], b.Data[i]
+		switch {
+		case x == y || math.IsNaN(x) && math.IsNaN(y):
+		case math.IsNaN(x) || math.IsNaN(y) || math.IsInf(x, 0) || math.IsInf(y, 0):
+			return math.NaN(), math.NaN()
+		default:
+			abs = math.Max(abs, math.Abs(x-y))
+		}
+		if !math.IsNaN(y) && !math.IsInf(y, 0) {
+			scale = math.Max(scale, math.Abs(y))
+		}
 	}
 	if scale > 0 {
 		rel = abs / scale
+	} else if abs > 0 {
+		rel = math.Inf(1)
 	}
 	return abs, rel
 }
@@ -113,11 +168,15 @@ func maxDiff(a, b *tensor.Dense) (abs, rel float64) {
 // WriteTable prints the rows as a plain table.
 func WriteTable(w io.Writer, rows []Row) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "CASCADE\tPASSES\tKEPT ON CHIP BETWEEN PASSES\tOUTPUT\tAGREES WITH\tMAX |Δ|\tMAX REL")
+	fmt.Fprintln(tw, "CASCADE\tPASSES\tKEPT ON CHIP BETWEEN PASSES\tOUTPUT\tCOMPARED WITH\tMAX |Δ|\tMAX REL\tVERDICT")
 	for _, r := range rows {
 		kept := r.Retained
 		if kept == "" {
 			kept = "-"
+		}
+		if r.Note != "" {
+			fmt.Fprintf(tw, "%s\t%d over %s\t%s\t%s\t\t\t\t\n", r.Cascade, r.Passes, r.Rank, kept, r.Note)
+			continue
 		}
 		for i, a := range r.Agreement {
 			name, passes := r.Cascade, fmt.Sprintf("%d over %s", r.Passes, r.Rank)
@@ -125,10 +184,14 @@ func WriteTable(w io.Writer, rows []Row) error {
 				name, passes, kept = "", "", ""
 			}
 			if a.Reference == "" {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t(reference)\t\t\n", name, passes, kept, a.Output)
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t(reference)\t\t\t\n", name, passes, kept, a.Output)
 				continue
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%.1e\t%.1e\n", name, passes, kept, a.Output, a.Reference, a.MaxAbs, a.MaxRel)
+			verdict := "agree"
+			if !a.Agrees {
+				verdict = "DIFFER"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%.1e\t%.1e\t%s\n", name, passes, kept, a.Output, a.Reference, a.MaxAbs, a.MaxRel, verdict)
 		}
 	}
 	return tw.Flush()

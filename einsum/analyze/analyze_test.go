@@ -63,12 +63,67 @@ func TestDisagreementIsReported(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if a := rows[1].Agreement[0]; a.MaxAbs < 0.1 {
+	if a := rows[1].Agreement[0]; a.MaxAbs < 0.1 || a.Agrees {
 		t.Errorf("an unnormalised softmax agrees with attention: %+v", a)
 	}
 	var buf bytes.Buffer
 	WriteTable(&buf, rows)
-	if !strings.Contains(buf.String(), "wrong") || !strings.Contains(buf.String(), "(reference)") {
+	if !strings.Contains(buf.String(), "wrong") || !strings.Contains(buf.String(), "(reference)") || !strings.Contains(buf.String(), "DIFFER") {
 		t.Errorf("table:\n%s", buf.String())
+	}
+	if d := Disagreements(rows); len(d) != 1 || !strings.Contains(d[0], "wrong: output AV differs from attention_3pass's") {
+		t.Errorf("Disagreements = %q", d)
+	}
+}
+
+// Outputs 2x apart differ (analyze once printed them under AGREES WITH);
+// outputs equal up to rounding agree; NaN on one side only differs; and a
+// cascade with other inputs is not compared.
+func TestVerdicts(t *testing.T) {
+	prog, err := einsum.Parse("v.einsum", []byte(`cascade a {
+  ranks K
+  input A[k]
+  output Z[k]
+  Z[k] = A[k] * 3
+}
+cascade twice {
+  ranks K
+  input A[k]
+  output Z[k]
+  Z[k] = A[k] * 6
+}
+cascade same {
+  ranks K
+  input A[k]
+  output Z[k]
+  Z[k] = A[k] + A[k] + A[k]
+}
+cascade holes {
+  ranks K
+  input A[k]
+  output partial Z[k]
+  Z[k: k > 0] = A[k] * 3
+}
+cascade other {
+  ranks K
+  input B[k]
+  output Z[k]
+  Z[k] = B[k]
+}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := Run(prog.Cascades, map[string]int64{"K": 16}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]bool{"a": true, "twice": false, "same": true, "holes": false, "other": true}
+	for _, r := range rows {
+		if a := r.Agreement[0]; a.Agrees != want[r.Cascade] {
+			t.Errorf("%s: %+v, want agrees = %v", r.Cascade, a, want[r.Cascade])
+		}
+	}
+	if ref := rows[4].Agreement[0].Reference; ref != "" {
+		t.Errorf("a cascade over other inputs compared with %s", ref)
 	}
 }

@@ -48,6 +48,8 @@ func (m *machine) compileExpr(x einsum.Expr, maxN int) (*node, error) {
 			v = r32(v)
 		}
 		return &node{s: func() float64 { return v }}, nil
+	case *einsum.IndexValue:
+		return m.compileIndexValue(x, maxN)
 	case *einsum.Read:
 		return m.compileRead(x.Access, maxN)
 	case *einsum.Unary:
@@ -232,20 +234,28 @@ func (m *machine) binary(op einsum.BinaryOp, a, b *node, maxN int) *node {
 			}
 		}
 	case einsum.Sub:
+		// -inf - -inf is -inf (einsum.Difference): the branch is taken only
+		// where IEEE gives NaN.
 		vv = func(out, x, y []float64) {
 			y = y[:len(x)]
 			for i := range x {
-				out[i] = x[i] - y[i]
+				if out[i] = x[i] - y[i]; out[i] != out[i] {
+					out[i] = einsum.Difference(x[i], y[i])
+				}
 			}
 		}
 		vs = func(out, x []float64, y float64) {
 			for i, v := range x {
-				out[i] = v - y
+				if out[i] = v - y; out[i] != out[i] {
+					out[i] = einsum.Difference(v, y)
+				}
 			}
 		}
 		sv = func(out []float64, x float64, y []float64) {
 			for i, v := range y {
-				out[i] = x - v
+				if out[i] = x - v; out[i] != out[i] {
+					out[i] = einsum.Difference(x, v)
+				}
 			}
 		}
 	case einsum.Mul:
@@ -336,4 +346,31 @@ func (m *machine) binary(op einsum.BinaryOp, a, b *node, maxN int) *node {
 		}
 	}
 	return nd
+}
+
+// compileIndexValue is a variable's position as a value: a scalar, or
+// 0, 1, … along the vector when it is the vector variable.
+func (m *machine) compileIndexValue(x *einsum.IndexValue, maxN int) (*node, error) {
+	slot, ok := m.slot[x.Rank]
+	if !ok {
+		return nil, fmt.Errorf("%s: rank %s is not a rank of cascade %s", x.Pos, x.Rank.Name, m.c.Name)
+	}
+	f32 := m.f32
+	value := func(v int64) float64 {
+		if f32 {
+			return r32(float64(v))
+		}
+		return float64(v)
+	}
+	if slot != m.vec {
+		return &node{s: func() float64 { return value(m.vals[slot]) }}, nil
+	}
+	buf := make([]float64, maxN)
+	return &node{dep: true, v: func() []float64 {
+		out := buf[:m.n]
+		for k := range out {
+			out[k] = value(int64(k))
+		}
+		return out
+	}}, nil
 }

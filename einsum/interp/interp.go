@@ -153,6 +153,9 @@ func Run(c *einsum.Cascade, sizes map[string]int64, inputs map[string]*tensor.De
 		}
 		i += body
 	}
+	if err := m.checkDefined(); err != nil {
+		return nil, err
+	}
 	out := make(map[string]*tensor.Dense, len(c.Tensors))
 	for t, ts := range m.tensors {
 		out[t.Name] = ts.d

@@ -323,7 +323,7 @@ func TestSemantics(t *testing.T) {
 		},
 		{
 			name:   "stopping condition ends the loop early",
-			src:    `cascade c { ranks I input A[i] output Z R[0] = 0 iterate i until i >= 2 { R[i+1] = R[i] + A[i] } Z = R[2] + R[3] }`,
+			src:    `cascade c { ranks I input A[i] output partial Z R[0] = 0 iterate i until i >= 2 { R[i+1] = R[i] + A[i] } Z = R[2] + R[3] }`,
 			sizes:  map[string]int64{"I": 4},
 			in:     map[string][]float64{"A": {1, 2, 4, 8}},
 			tensor: "R",
@@ -421,7 +421,7 @@ func TestErrors(t *testing.T) {
 }
 
 func TestLibraryKernelsRunOnSmallShapes(t *testing.T) {
-	sizes := map[string]int64{"E": 3, "F": 2, "M": 6, "P": 4, "M0": 3, "K": 5, "N": 2}
+	sizes := map[string]int64{"E": 3, "F": 2, "M": 6, "P": 4, "M0": 3, "K": 5, "N": 2, "S": 4, "S0": 2}
 	for _, name := range kernels.Names() {
 		c := kernel(t, name)
 		in, err := RandomInputs(c, sizes, 1)

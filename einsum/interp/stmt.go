@@ -26,6 +26,7 @@ type stmt struct {
 
 	filters []affine
 	fops    []einsum.CmpOp
+	data    []dataFilter // data-dependent filters, applied after the affine ones
 	// touched: output elements admitted by the filters at some point.
 	touched    []byte
 	touchedAll bool
@@ -131,6 +132,9 @@ func (m *machine) compile(e *einsum.Einsum) (*stmt, error) {
 		s.levels = append(s.levels, lv)
 	}
 	for _, f := range e.Filters {
+		if f.Data != nil {
+			continue // compiled below, once the vector variable is known
+		}
 		a, err := m.compileCond(f)
 		if err != nil {
 			return nil, err
@@ -141,6 +145,9 @@ func (m *machine) compile(e *einsum.Einsum) (*stmt, error) {
 	s.touched = make([]byte, s.n)
 	s.bcast = make([]float64, s.n)
 	m.vec = s.vec
+	if s.data, err = m.compileDataFilters(e, s.n); err != nil {
+		return nil, err
+	}
 	s.expr, err = m.compileExpr(e.Expr, s.n)
 	if err != nil {
 		return nil, err
@@ -231,6 +238,9 @@ func (m *machine) each(slots []int, fn func() error) error {
 func (m *machine) exec(s *stmt) error {
 	m.vec, m.n = s.vec, s.n
 	m.err = nil
+	if s.e.TopK != nil {
+		defer m.selectTopK(s)
+	}
 	if len(s.levels) == 0 {
 		return m.each(s.outer, func() error {
 			if !m.begin(s) {
@@ -248,7 +258,7 @@ func (m *machine) exec(s *stmt) error {
 		})
 	}
 	return m.each(s.outer, func() error {
-		s.touchedAll = len(s.filters) == 0
+		s.touchedAll = !s.filtered()
 		if !s.touchedAll {
 			clear(s.touched)
 		}
@@ -337,7 +347,7 @@ func (m *machine) combine(op einsum.ReduceOp, acc, x float64) float64 {
 // admitted.
 func (m *machine) begin(s *stmt) bool {
 	m.masked, m.none, m.fvalid = false, false, nil
-	if len(s.filters) == 0 {
+	if !s.filtered() {
 		return true
 	}
 	for i := range s.filters {
@@ -355,6 +365,10 @@ func (m *machine) begin(s *stmt) bool {
 				m.invalidate(k)
 			}
 		}
+	}
+	if len(s.data) > 0 && !m.applyData(s) {
+		m.none = true
+		return false
 	}
 	if m.masked {
 		m.fvalid = m.fbuf[:m.n]

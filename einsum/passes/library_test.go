@@ -26,6 +26,8 @@ func TestLibrary(t *testing.T) {
 		"toy_cascade2":    {"K", 1, "Y:1 X:1 Z:1"},
 		"toy_cascade3":    {"K", 1, ""},
 		"gemm":            {"", 1, ""},
+		"ring_merge":      {"S", 1, ""},
+		"ring_merge_tree": {"S", 2, ""},
 	}
 	for _, name := range kernels.Names() {
 		w, ok := want[name]

@@ -63,7 +63,10 @@ type TensorList struct {
 
 // TensorDecl is `Q[e, p]` in a declaration.
 type TensorDecl struct {
-	Pos     lexer.Position
+	Pos lexer.Position
+	// Partial marks an output some of whose points may stay undefined
+	// (`output partial AV[f, p]`); other outputs must be defined everywhere.
+	Partial bool    `parser:"@'partial'?"`
 	Name    string  `parser:"@Ident"`
 	Indices []*Name `parser:"( '[' @@ (',' @@)* ']' )?"`
 }
@@ -97,9 +100,18 @@ type Reducer struct {
 	Pos   lexer.Position
 	Op    string  `parser:"(  @('max' | 'min' | 'sum') '('"`
 	Ranks []*Name `parser:"   @@ (',' @@)* ')'"`
+	TopK  *TopK   `parser:"| @@"`
 	// EDGE: ∨ _ rank op ( ∪ )
 	EdgeRank *Name  `parser:"| '∨' '_' @@"`
 	EdgeOp   string `parser:"  @('max' | 'min' | 'sum' | '+') '(' '∪' ')' )"`
+}
+
+// TopK is `topk(m1, 3)`: 1 where the value is among the 3 largest over m1,
+// else 0. The count is an integer or a rank size.
+type TopK struct {
+	Pos   lexer.Position
+	Var   *Name  `parser:"'topk' '(' @@ ','"`
+	Count string `parser:"@(Int | Ident) ')'"`
 }
 
 // Access is a tensor name with optional index list: `RM[m1+1, p]`,
@@ -117,12 +129,39 @@ type Index struct {
 	Filter []*Cond `parser:"( ':' @@ ( '&&' @@ )* )?"`
 }
 
-// Cond is a comparison of two index expressions.
+// Cond is a comparison of two index expressions, or of tensor elements
+// (Data).
 type Cond struct {
 	Pos   lexer.Position
-	Left  *Affine `parser:"@@"`
-	Op    string  `parser:"@('==' | '!=' | '<=' | '>=' | '<' | '>' | '=' | '≤' | '≥' | '≠')"`
-	Right *Affine `parser:"@@"`
+	Data  *DataCond `parser:"  @@"`
+	Left  *Affine   `parser:"| @@"`
+	Op    string    `parser:"@('==' | '!=' | '<=' | '>=' | '<' | '>' | '=' | '≤' | '≥' | '≠')"`
+	Right *Affine   `parser:"@@"`
+}
+
+// DataCond compares tensor elements or numbers: `Sel[m1, p] != 0`. At least
+// one side must read a tensor (the checker says so).
+type DataCond struct {
+	Pos   lexer.Position
+	Left  *DataOperand `parser:"@@"`
+	Op    string       `parser:"@('==' | '!=' | '<=' | '>=' | '<' | '>' | '=' | '≤' | '≥' | '≠')"`
+	Right *DataOperand `parser:"@@"`
+}
+
+// DataOperand is a tensor element `T[i, j]` or a signed number or infinity.
+type DataOperand struct {
+	Pos    lexer.Position
+	Ref    *DataRef `parser:"  @@"`
+	Neg    bool     `parser:"| ( @('-' | '−')?"`
+	Number *string  `parser:"    ( @(Float | Int)"`
+	Inf    bool     `parser:"    | @('inf' | '∞') ) )"`
+}
+
+// DataRef is a tensor element read by a filter; its brackets are required.
+type DataRef struct {
+	Pos     lexer.Position
+	Name    string    `parser:"@Ident '['"`
+	Indices []*Affine `parser:"@@ (',' @@)* ']'"`
 }
 
 // Affine is an index expression: terms joined by + and -. The checker

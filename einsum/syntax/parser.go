@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/alecthomas/participle/v2"
 	"github.com/alecthomas/participle/v2/lexer"
@@ -34,11 +35,26 @@ func (e *Error) Error() string {
 	return fmt.Sprintf("%s:%d:%d: %s", e.Pos.Filename, e.Pos.Line, e.Pos.Column, e.Msg)
 }
 
+// MaxFileBytes bounds a source file: the parser's memory is about a hundred
+// times the text, and the largest shipped cascade is a few kilobytes.
+const MaxFileBytes = 128 << 10
+
+// MaxNesting bounds how deep brackets and unary minus signs nest. The parser
+// recurses once per level; unbounded, 300,000 '(' overflowed Go's stack.
+const MaxNesting = 256
+
 // ParseFile parses src, naming positions after filename.
 func ParseFile(filename string, src []byte) (*File, error) {
 	text := string(src)
-	if strings.ContainsRune(text, '\x00') {
-		return nil, &Error{Pos: lexer.Position{Filename: filename, Line: 1, Column: 1}, Msg: "file contains a NUL byte: not a text file"}
+	start := lexer.Position{Filename: filename, Line: 1, Column: 1}
+	if len(src) > MaxFileBytes {
+		return nil, &Error{Pos: start, Msg: fmt.Sprintf("file is %d bytes; a cascade file may hold at most %d (128 KiB)", len(src), MaxFileBytes)}
+	}
+	if i := strings.IndexByte(text, 0); i >= 0 {
+		return nil, &Error{Pos: positionOf(filename, text, i), Msg: "file contains a NUL byte: not a text file"}
+	}
+	if err := checkNesting(filename, text); err != nil {
+		return nil, err
 	}
 	f, err := parser.ParseString(filename, text)
 	if err != nil {
@@ -50,6 +66,47 @@ func ParseFile(filename string, src []byte) (*File, error) {
 		return nil, convertError(filename, err)
 	}
 	return f, nil
+}
+
+// checkNesting rejects text nested deeper than MaxNesting before the
+// recursive parser sees it. It counts open brackets of every kind and runs
+// of minus signs (each one a unary operator the grammar recurses on); a
+// lexing error is left for the parser to report.
+func checkNesting(filename, text string) error {
+	lx, err := einsumLexer.LexString(filename, text)
+	if err != nil {
+		return nil
+	}
+	syms := einsumLexer.Symbols()
+	space, comment := syms["Whitespace"], syms["Comment"]
+	depth, minuses := 0, 0
+	for {
+		tok, err := lx.Next()
+		if err != nil || tok.EOF() {
+			return nil
+		}
+		switch tok.Value {
+		case "(", "[", "{":
+			depth++
+		case ")", "]", "}":
+			depth = max(depth-1, 0)
+		}
+		if tok.Value == "-" || tok.Value == "−" {
+			minuses++
+		} else if tok.Type != space && tok.Type != comment {
+			minuses = 0
+		}
+		if depth > MaxNesting || minuses > MaxNesting {
+			return &Error{Pos: tok.Pos, Msg: fmt.Sprintf("nested more than %d levels deep; split the expression into several statements", MaxNesting)}
+		}
+	}
+}
+
+// positionOf is the line and column of byte offset i of text.
+func positionOf(filename, text string, i int) lexer.Position {
+	line := 1 + strings.Count(text[:i], "\n")
+	col := i - strings.LastIndexByte(text[:i], '\n')
+	return lexer.Position{Filename: filename, Offset: i, Line: line, Column: col}
 }
 
 func collectComments(filename, text string) ([]Comment, error) {
@@ -100,7 +157,9 @@ func friendly(msg string) string {
 	msg = r.Replace(msg)
 	msg = strings.TrimPrefix(msg, "lexer: ")
 	if rest, ok := strings.CutPrefix(msg, "invalid input text "); ok {
-		if r := []rune(strings.Trim(rest, `"`)); len(r) > 0 {
+		if r := []rune(strings.Trim(rest, `"`)); len(r) > 0 && r[0] == utf8.RuneError {
+			return "invalid UTF-8: not a text file"
+		} else if len(r) > 0 {
 			return fmt.Sprintf("unexpected character %q", r[0])
 		}
 		return "unexpected character"

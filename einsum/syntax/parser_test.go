@@ -83,12 +83,21 @@ func TestParseErrors(t *testing.T) {
 		{"cascade c { ranks M\n  X[m] = = 1 }", "t.einsum:2:10:"},
 		{"cascade c { ranks M\n  X[m] = $ }", "t.einsum:2:10: unexpected character"},
 		{"cascade c { ranks M\n", "t.einsum:2:1:"},
-		{"a\x00b", "NUL"},
+		{"a\x00b", "t.einsum:1:2: file contains a NUL byte"},
+		{"cascade c { ranks K\n Y[k] = \xff }", "t.einsum:2:9: invalid UTF-8"},
+		// Nesting is bounded before the recursive parser runs (300,000
+		// parentheses overflowed the stack), for every bracket and unary minus.
+		{"cascade c { ranks K\n Y[k] = " + strings.Repeat("(", 30000) + "A[k]" + strings.Repeat(")", 30000) + " }",
+			"t.einsum:2:264: nested more than 256 levels deep"},
+		{"cascade c { ranks K\n Y[k] = " + strings.Repeat("-", 30000) + "A[k] }", "nested more than"},
+		{"cascade c { ranks K\n Y[k] = A[" + strings.Repeat("(", 30000) + "k" + strings.Repeat(")", 30000) + "] }", "nested more than"},
+		{"cascade c {" + strings.Repeat(" iterate m until m >= M {", 3000) + " }", "nested more than"},
+		{strings.Repeat("#", MaxFileBytes+1), "t.einsum:1:1: file is 131073 bytes; a cascade file may hold at most 131072 (128 KiB)"},
 	}
 	for _, c := range cases {
 		_, err := ParseFile("t.einsum", []byte(c.src))
 		if err == nil || !strings.Contains(err.Error(), c.want) {
-			t.Errorf("%q: got %v, want %q", c.src, err, c.want)
+			t.Errorf("%.80q: got %.200v, want %q", c.src, err, c.want)
 		}
 	}
 }
@@ -115,6 +124,40 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("printing is not stable:\n%s\n---\n%s", out, out2)
 		}
 	})
+}
+
+// TestParseNestingAllowed: the limit leaves room for deep real expressions.
+func TestParseNestingAllowed(t *testing.T) {
+	src := "cascade c { ranks K\n input A[k]\n output Y[k]\n Y[k] = " + strings.Repeat("(", MaxNesting-2) + "A[k]" + strings.Repeat(")", MaxNesting-2) + " }"
+	if _, err := ParseFile("t.einsum", []byte(src)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestFormatIdempotent: formatting fmt's output changes nothing. Statements
+// that shared a source line print on lines of their own, so alignment runs
+// are taken from the printed lines (FuzzParse found the case below; its
+// corpus under testdata/fuzz keeps it and later findings).
+func TestFormatIdempotent(t *testing.T) {
+	srcs := []string{
+		"cascade c {\n  ranks K\n  input A[k]\n  output Z[k]\n  LONGNAME[k]   = A[k]\n  Y[k]          = A[k]; Z[k] = Y[k] + LONGNAME[k]\n}\n",
+		"cascade c {\n  A[k] = B[k]; CC[k] = D[k]\n  EEE[k] =\n F[k]\n}\n",
+		cascade5,
+	}
+	for _, src := range srcs {
+		f, err := ParseFile("t.einsum", []byte(src))
+		if err != nil {
+			t.Fatal(err)
+		}
+		once := Format(f)
+		g, err := ParseFile("t.einsum", []byte(once))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if twice := Format(g); twice != once {
+			t.Errorf("fmt of fmt differs:\n%s---\n%s", once, twice)
+		}
+	}
 }
 
 func TestFormatCanonical(t *testing.T) {

@@ -27,13 +27,21 @@ func Format(f *File) string {
 		p.buf.WriteString("\n")
 	}
 	p.leading(1<<30, 0)
-	return p.buf.String()
+	return p.aligned()
 }
 
 type printer struct {
 	buf      strings.Builder
 	comments []Comment
 	next     int // index of the first comment not yet printed
+	stmts    []stmtLine
+}
+
+// stmtLine locates one printed statement in buf, for the alignment pass.
+type stmtLine struct {
+	start, eq, end int // offsets of the line's start, its " = ", and past its newline
+	lhsWidth       int
+	srcCol         int // column of the '=' in the source
 }
 
 // leading prints the comments that stand before line, each on its own line.
@@ -64,14 +72,14 @@ func (p *printer) blankLine() {
 
 func (p *printer) items(items []*Item, depth int, prevLine int) {
 	ind := strings.Repeat("  ", depth)
-	widths := alignment(items, p.comments)
-	for i, it := range items {
+	for _, it := range items {
 		if it.Pos.Line > prevLine+1 && !p.commentBetween(prevLine, it.Pos.Line) {
 			p.blankLine()
 		} else if p.next < len(p.comments) && p.comments[p.next].Pos.Line > prevLine+1 && p.comments[p.next].Pos.Line < it.Pos.Line {
 			p.blankLine()
 		}
 		p.leading(it.Pos.Line, depth)
+		start := p.buf.Len()
 		p.buf.WriteString(ind)
 		switch {
 		case it.Ranks != nil:
@@ -91,11 +99,9 @@ func (p *printer) items(items []*Item, depth int, prevLine int) {
 			p.buf.WriteString(ind + "}")
 		case it.Stmt != nil:
 			lhs := access(it.Stmt.Lhs)
-			pad := ""
-			if w := widths[i]; w > len([]rune(lhs)) {
-				pad = strings.Repeat(" ", w-len([]rune(lhs)))
-			}
-			p.buf.WriteString(lhs + pad + " = " + expr(it.Stmt.Rhs))
+			p.buf.WriteString(lhs)
+			p.stmts = append(p.stmts, stmtLine{start: start, eq: p.buf.Len(), lhsWidth: len([]rune(lhs)), srcCol: it.Stmt.Eq.Pos.Column})
+			p.buf.WriteString(" = " + expr(it.Stmt.Rhs))
 			if len(it.Stmt.Reducers) > 0 {
 				p.buf.WriteString(" ::")
 				for _, r := range it.Stmt.Reducers {
@@ -105,6 +111,9 @@ func (p *printer) items(items []*Item, depth int, prevLine int) {
 		}
 		p.trailing(it.EndPos.Line)
 		p.buf.WriteString("\n")
+		if it.Stmt != nil {
+			p.stmts[len(p.stmts)-1].end = p.buf.Len()
+		}
 		prevLine = it.EndPos.Line
 	}
 }
@@ -118,43 +127,42 @@ func (p *printer) commentBetween(a, b int) bool {
 	return false
 }
 
-// alignment gives, for each statement item, the width its left-hand side is
-// padded to: the widest left-hand side of its run when the source aligned the
-// run's '=' signs, else 0. A run is a sequence of statements on consecutive
-// lines with no comment line between them.
-func alignment(items []*Item, comments []Comment) []int {
-	widths := make([]int, len(items))
-	commentLine := map[int]bool{}
-	for _, c := range comments {
-		commentLine[c.Pos.Line] = true
-	}
-	for i := 0; i < len(items); {
-		j := i
-		for j < len(items) && items[j].Stmt != nil && (j == i || (items[j].Pos.Line == items[j-1].EndPos.Line+1 && !commentLine[items[j].Pos.Line-1])) {
+// aligned returns the printed text with the '=' signs of each run aligned
+// when the source aligned them. A run is a sequence of statements on
+// consecutive lines of the output (not of the source: statements sharing a
+// source line, or spread over several, print one per line), so formatting
+// the output again finds the same runs and the same alignment.
+func (p *printer) aligned() string {
+	out := p.buf.String()
+	var b strings.Builder
+	b.Grow(len(out))
+	done := 0
+	for i := 0; i < len(p.stmts); {
+		j := i + 1
+		for j < len(p.stmts) && p.stmts[j].start == p.stmts[j-1].end {
 			j++
 		}
-		if j == i {
-			i++
-			continue
-		}
-		if j-i > 1 && sourceAligned(items[i:j]) {
+		run := p.stmts[i:j]
+		if len(run) > 1 && sameColumn(run) {
 			w := 0
-			for _, it := range items[i:j] {
-				w = max(w, len([]rune(access(it.Stmt.Lhs))))
+			for _, s := range run {
+				w = max(w, s.lhsWidth)
 			}
-			for k := i; k < j; k++ {
-				widths[k] = w
+			for _, s := range run {
+				b.WriteString(out[done:s.eq])
+				b.WriteString(strings.Repeat(" ", w-s.lhsWidth))
+				done = s.eq
 			}
 		}
 		i = j
 	}
-	return widths
+	b.WriteString(out[done:])
+	return b.String()
 }
 
-func sourceAligned(run []*Item) bool {
-	col := run[0].Stmt.Eq.Pos.Column
-	for _, it := range run[1:] {
-		if it.Stmt.Eq.Pos.Column != col {
+func sameColumn(run []stmtLine) bool {
+	for _, s := range run[1:] {
+		if s.srcCol != run[0].srcCol {
 			return false
 		}
 	}
@@ -173,6 +181,9 @@ func tensorList(l *TensorList) string {
 	s := make([]string, len(l.Tensors))
 	for i, t := range l.Tensors {
 		s[i] = t.Name
+		if t.Partial {
+			s[i] = "partial " + t.Name
+		}
 		if len(t.Indices) > 0 {
 			s[i] += "[" + names(t.Indices) + "]"
 		}
@@ -205,7 +216,36 @@ func cond(c *Cond) string {
 	if a, ok := cmpASCII[op]; ok {
 		op = a
 	}
+	if c.Data != nil {
+		return dataCond(c.Data)
+	}
 	return affine(c.Left) + " " + op + " " + affine(c.Right)
+}
+
+func dataCond(c *DataCond) string {
+	op := c.Op
+	if a, ok := cmpASCII[op]; ok {
+		op = a
+	}
+	return dataOperand(c.Left) + " " + op + " " + dataOperand(c.Right)
+}
+
+func dataOperand(o *DataOperand) string {
+	s := ""
+	if o.Neg {
+		s = "-"
+	}
+	switch {
+	case o.Ref != nil:
+		idx := make([]string, len(o.Ref.Indices))
+		for i, x := range o.Ref.Indices {
+			idx[i] = affine(x)
+		}
+		return o.Ref.Name + "[" + strings.Join(idx, ", ") + "]"
+	case o.Inf:
+		return s + "inf"
+	}
+	return s + *o.Number
 }
 
 func ascii(op string) string {
@@ -227,11 +267,12 @@ func affine(a *Affine) string {
 	if hasProduct(a) {
 		sep = " "
 	}
-	s := affTerm(a.First)
+	parts := make([]string, 0, 2*len(a.Rest)+1)
+	parts = append(parts, affTerm(a.First))
 	for _, r := range a.Rest {
-		s += sep + ascii(r.Op) + sep + affTerm(r.Term)
+		parts = append(parts, ascii(r.Op), affTerm(r.Term))
 	}
-	return s
+	return strings.Join(parts, sep) // one copy: += in the loop was quadratic in the line's length
 }
 
 func hasProduct(a *Affine) bool {
@@ -269,23 +310,28 @@ func reducer(r *Reducer) string {
 		}
 		return op + "(" + r.EdgeRank.Text + ")"
 	}
+	if r.TopK != nil {
+		return "topk(" + r.TopK.Var.Text + ", " + r.TopK.Count + ")"
+	}
 	return r.Op + "(" + names(r.Ranks) + ")"
 }
 
 func expr(e *Expr) string {
-	s := term(e.First)
+	parts := make([]string, 0, 2*len(e.Rest)+1)
+	parts = append(parts, term(e.First))
 	for _, r := range e.Rest {
-		s += " " + ascii(r.Op) + " " + term(r.Term)
+		parts = append(parts, ascii(r.Op), term(r.Term))
 	}
-	return s
+	return strings.Join(parts, " ")
 }
 
 func term(t *Term) string {
-	s := unary(t.First)
+	parts := make([]string, 0, 2*len(t.Rest)+1)
+	parts = append(parts, unary(t.First))
 	for _, r := range t.Rest {
-		s += " " + ascii(r.Op) + " " + unary(r.X)
+		parts = append(parts, ascii(r.Op), unary(r.X))
 	}
-	return s
+	return strings.Join(parts, " ")
 }
 
 func unary(u *Unary) string {

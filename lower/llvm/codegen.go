@@ -66,6 +66,9 @@ type Options struct {
 	// outside its iterate loop. Generate fails when the code cannot run
 	// that schedule; a rank whose tile is its size is not tiled.
 	MapTile map[string]int64
+	// Threads, above 1, splits the tiles of the hoisted rank among that
+	// many threads (see threads.go); results are identical to one thread.
+	Threads int
 	// Reps runs the kernel this many times (at least once) and reports the
 	// fastest run in Result.Seconds; benchmarks use it.
 	Reps int
@@ -85,7 +88,12 @@ type Module struct {
 	// i-th tensor of Cascade.Tensors, the fields of its Access at 4i..4i+3.
 	Params []*einsum.Tensor
 	Opts   Options
-	// WorkBytes is the memory of the intermediates (values and masks).
+	// Threads is how many threads the kernel runs on: Options.Threads, or
+	// 1 when the cascade cannot be split (SingleThreadWhy says why).
+	Threads         int
+	SingleThreadWhy string
+	// WorkBytes is the memory of the intermediates (values and masks), all
+	// threads' copies together.
 	WorkBytes int64
 	plan      *plan
 }
@@ -113,6 +121,7 @@ func Generate(c *einsum.Cascade, sizes map[string]int64, opts Options) (*Module,
 	}
 	mod := &Module{IR: g.m, Func: "fusemax_" + sanitize(c.Name), Cascade: c, Sizes: sizes, Opts: opts, plan: p}
 	mod.Params = append(append(mod.Params, c.Inputs...), c.Outputs...)
+	mod.Threads, mod.SingleThreadWhy = int(p.copies()), p.singleWhy
 	mod.WorkBytes = g.build(mod)
 	return mod, nil
 }
@@ -138,16 +147,20 @@ type gen struct {
 	ft   *types.FloatType
 	intr map[string]*ir.Func
 
-	vars   map[*einsum.Rank]value.Value      // i64 value of each variable in scope
-	bounds map[*einsum.Rank][2]value.Value   // [lo, hi) of a hoisted rank inside its tile
-	base   map[*einsum.Tensor]value.Value    // element pointer of each tensor
-	mask   map[*einsum.Tensor]value.Value    // i8 pointer of each tracked tensor
-	counts value.Value                       // i64* when counting
-	stamps map[*einsum.Tensor][2]value.Value // i32* per tensor: the tile each element was last read, written in
-	epoch  value.Value                       // i32*: the current tile, counting from 1
-	allocs []*ir.InstAlloca                  // accumulators, hoisted to the entry block
-	expF   *ir.Func
-	bf16F  *ir.Func
+	vars map[*einsum.Rank]value.Value // i64 value of each variable in scope
+	// tid and nthreads are the thread arguments (nil with one thread).
+	tid, nthreads value.Value
+	// stepVar is the iterate variable a sunk copy runs at (its one step).
+	stepVar *einsum.Rank
+	bounds  map[*einsum.Rank][2]value.Value   // [lo, hi) of a hoisted rank inside its tile
+	base    map[*einsum.Tensor]value.Value    // element pointer of each tensor
+	mask    map[*einsum.Tensor]value.Value    // i8 pointer of each tracked tensor
+	counts  value.Value                       // i64* when counting
+	stamps  map[*einsum.Tensor][2]value.Value // i32* per tensor: the tile each element was last read, written in
+	epoch   value.Value                       // i32*: the current tile, counting from 1
+	allocs  []*ir.InstAlloca                  // accumulators, hoisted to the entry block
+	expF    *ir.Func
+	bf16F   *ir.Func
 }
 
 func i64(v int64) *constant.Int { return constant.NewInt(types.I64, v) }
@@ -176,6 +189,11 @@ func (g *gen) build(mod *Module) int64 {
 		params = append(params, prm)
 		g.counts = prm
 	}
+	if g.p.threads > 1 {
+		tid, nt := ir.NewParam("thread", types.I64), ir.NewParam("threads", types.I64)
+		params = append(params, tid, nt)
+		g.tid, g.nthreads = tid, nt
+	}
 	g.f = g.m.NewFunc(mod.Func, types.Void, params...)
 	entry := g.f.NewBlock("entry")
 	g.b = entry
@@ -192,12 +210,12 @@ func (g *gen) build(mod *Module) int64 {
 	for _, t := range c.Tensors {
 		s := g.p.store[t]
 		if t.Kind == einsum.Intermediate && s.viewOf == nil {
-			arr := types.NewArray(uint64(s.elems), g.ft)
+			arr := types.NewArray(uint64(s.elems*g.p.copies()), g.ft)
 			gl := g.m.NewGlobalDef("t."+sanitize(t.Name), constant.NewZeroInitializer(arr))
 			gl.Linkage = enum.LinkageInternal
 			gl.Align = ir.Align(64)
-			g.base[t] = constant.NewGetElementPtr(arr, gl, i64(0), i64(0))
-			work += s.elems * elemBytes
+			g.base[t] = g.threadBase(constant.NewGetElementPtr(arr, gl, i64(0), i64(0)), s.elems)
+			work += s.elems * elemBytes * g.p.copies()
 		}
 		if s.tracked {
 			arr := types.NewArray(uint64(s.elems), types.I8)
@@ -230,6 +248,7 @@ func (g *gen) build(mod *Module) int64 {
 		}
 	}
 	g.einsums(c.Einsums)
+	g.checkOutputs()
 	g.b.NewRet(nil)
 	// Allocas go first in the entry block so that mem2reg promotes them.
 	insts := make([]ir.Instruction, 0, len(g.allocs)+len(entry.Insts))
@@ -246,7 +265,9 @@ func (g *gen) einsums(es []*einsum.Einsum) {
 	for i := 0; i < len(es); {
 		e := es[i]
 		if e.Loop == nil {
-			g.einsum(e)
+			if g.p.sunkIn[e] == nil && !g.p.moved[e] {
+				g.einsum(e)
+			}
 			i++
 			continue
 		}
@@ -268,6 +289,11 @@ func (g *gen) iterate(l *einsum.Loop, body []*einsum.Einsum) {
 			return g.b.NewXor(g.cond(l.Until), constant.True)
 		}, func(v value.Value) {
 			g.vars[l.Var] = v
+			g.stepVar = l.Var
+			for _, e := range g.p.sunk[l] {
+				g.einsum(e)
+			}
+			g.stepVar = nil
 			for _, e := range body {
 				g.einsum(e)
 			}
@@ -280,14 +306,21 @@ func (g *gen) iterate(l *einsum.Loop, body []*einsum.Einsum) {
 		return
 	}
 	n := g.p.size(t.rank)
-	g.loop(i64(0), i64(n), t.size, func(lo value.Value) {
+	first, last := g.tileRange(n, t.size)
+	g.loop(first, last, t.size, func(lo value.Value) {
 		hi := value.Value(g.b.NewAdd(lo, i64(t.size)))
 		if n%t.size != 0 {
 			hi = g.b.NewSelect(g.b.NewICmp(enum.IPredSLT, hi, i64(n)), hi, i64(n))
 		}
 		g.bounds[t.rank] = [2]value.Value{lo, hi}
 		g.nextTile()
+		for _, e := range g.p.tilePre[l] {
+			g.einsum(e)
+		}
 		run()
+		for _, e := range g.p.tilePost[l] {
+			g.einsum(e)
+		}
 		delete(g.bounds, t.rank)
 	})
 	// What follows the tile loop reads the final state once, as what
@@ -308,6 +341,10 @@ func (g *gen) nest(vars []*einsum.Rank, body func()) {
 		body()
 		return
 	}
+	if vars[0] == g.stepVar {
+		g.nest(vars[1:], body)
+		return
+	}
 	lo, hi := g.rangeOf(vars[0])
 	g.loop(lo, hi, 1, func(i value.Value) {
 		g.vars[vars[0]] = i
@@ -322,6 +359,8 @@ func (g *gen) einsum(e *einsum.Einsum) {
 	}
 	out := e.OutputVars()
 	switch {
+	case e.TopK != nil:
+		g.topK(e)
 	case len(e.Reductions) == 0:
 		g.nest(out, func() {
 			g.guard(g.filters(e), func() {
@@ -445,6 +484,9 @@ func (g *gen) guard(cond value.Value, body func()) {
 func (g *gen) filters(e *einsum.Einsum) value.Value {
 	var all value.Value
 	for _, f := range e.Filters {
+		if f.Data != nil {
+			continue
+		}
 		c := g.cond(f)
 		if all == nil {
 			all = c
@@ -452,7 +494,7 @@ func (g *gen) filters(e *einsum.Einsum) value.Value {
 			all = g.b.NewAnd(all, c)
 		}
 	}
-	return all
+	return g.dataFilters(e, all)
 }
 
 func (g *gen) cond(c einsum.Cond) value.Value {
@@ -493,7 +535,7 @@ func nsw[T interface {
 func (g *gen) offset(a *einsum.Access) value.Value {
 	s := g.p.store[a.Tensor]
 	if s.viewOf != nil {
-		s = &storage{strides: s.strides, ring: s.ring}
+		s = &storage{strides: s.strides, ring: s.ring, tileRank: s.tileRank, tileDim: s.tileDim}
 	}
 	var off value.Value = i64(0)
 	for d, x := range a.Index {
@@ -501,6 +543,9 @@ func (g *gen) offset(a *einsum.Access) value.Value {
 			continue
 		}
 		v := g.affine(x)
+		if s.tileRank != nil && d == s.tileDim {
+			v = g.b.NewSub(v, g.bounds[s.tileRank][0])
+		}
 		if k := s.ring[d]; k > 1 {
 			v = g.b.NewURem(v, i64(k))
 		}
@@ -618,7 +663,10 @@ func (g *gen) expr(x einsum.Expr) (v, def value.Value) {
 		return g.fconst(x.Value), nil
 	case *einsum.SizeValue:
 		return g.fconst(float64(g.p.size(x.Rank))), nil
+	case *einsum.IndexValue:
+		return g.b.NewSIToFP(g.vars[x.Rank], g.ft), nil
 	case *einsum.Read:
+		g.checkRead(x.Access)
 		off := g.offset(x.Access)
 		v = g.b.NewLoad(g.ft, g.gep(g.base[x.Access.Tensor], off))
 		g.count(x.Access, false)
@@ -661,9 +709,13 @@ func (g *gen) unary(op einsum.UnaryOp, x value.Value) value.Value {
 		return g.call("llvm.fabs", x)
 	case einsum.Relu:
 		return g.b.NewSelect(g.b.NewFCmp(enum.FPredOGT, x, g.fconst(0)), x, g.fconst(0))
-	default: // sigmoid
+	case einsum.Sigmoid:
 		return g.b.NewFDiv(g.fconst(1), g.b.NewFAdd(g.fconst(1), g.exp(g.b.NewFNeg(x))))
 	}
+	if v, ok := g.mathUnary(op, x); ok {
+		return v
+	}
+	panic(fmt.Sprintf("llvm: unknown function %s", op))
 }
 
 func (g *gen) binary(op einsum.BinaryOp, x, y value.Value) value.Value {
@@ -671,15 +723,17 @@ func (g *gen) binary(op einsum.BinaryOp, x, y value.Value) value.Value {
 	case einsum.Add:
 		return g.b.NewFAdd(x, y)
 	case einsum.Sub:
-		return g.b.NewFSub(x, y)
+		return g.difference(x, y)
 	case einsum.Mul:
 		return g.b.NewFMul(x, y)
 	case einsum.Div:
 		return g.b.NewFDiv(x, y)
 	case einsum.MaxOf:
 		return g.maxmin(enum.FPredOGT, x, y)
-	default:
+	case einsum.MinOf:
 		return g.maxmin(enum.FPredOLT, x, y)
+	default:
+		return g.pow(x, y)
 	}
 }
 

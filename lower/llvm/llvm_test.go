@@ -73,6 +73,13 @@ var tolerance = map[string]float64{
 	"toy_cascade1":    1e-5,
 	"toy_cascade2":    1e-5,
 	"toy_cascade3":    1e-5,
+	// The golden inputs of the merges are uniform in [-1, 1): partial
+	// denominators of both signs, whose merged sum can nearly cancel, so
+	// AV = RNV/RD amplifies f32 rounding by max|RD|/|RD| (3e-5 seen). On
+	// statistics of a real attention (kernels' reference test) they stay
+	// below 1e-7.
+	"ring_merge":      1e-4,
+	"ring_merge_tree": 1e-4,
 }
 
 func TestGoldenAgreement(t *testing.T) {
@@ -199,16 +206,21 @@ func TestUnseenCascades(t *testing.T) {
 	}
 }
 
-// TestWorkingMemory checks that the 1-pass cascade's intermediates do not
-// grow with M (rings and views), while the 3-pass cascade's do.
+// TestWorkingMemory checks that the 1-pass cascade's intermediates grow
+// neither with M (rings, per-step copies) nor with P (per-tile storage),
+// while the 3-pass cascade's grow with M.
 func TestWorkingMemory(t *testing.T) {
-	work := func(kernel string, m int64) int64 {
+	work := func(kernel string, m int64, pq ...int64) int64 {
 		prog, err := kernels.Load(kernel)
 		if err != nil {
 			t.Fatal(err)
 		}
 		c := prog.Cascades[0]
-		sizes, _, err := c.Bind(map[string]int64{"E": 64, "F": 64, "M": m, "M0": 64, "P": 256})
+		p := int64(256)
+		if len(pq) > 0 {
+			p = pq[0]
+		}
+		sizes, _, err := c.Bind(map[string]int64{"E": 64, "F": 64, "M": m, "M0": 64, "P": p})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -230,6 +242,9 @@ func TestWorkingMemory(t *testing.T) {
 		if (large > small) != tc.grows {
 			t.Errorf("%s: %d bytes at M=4K, %d at M=64K; want growth %v", tc.kernel, small, large, tc.grows)
 		}
+	}
+	if a, b := work("attention_1pass", 4096, 4096), work("attention_1pass", 4096, 65536); a != b || a > 1<<20 {
+		t.Errorf("attention_1pass: %d bytes at P=4K, %d at P=64K; want equal, under 1 MiB", a, b)
 	}
 }
 

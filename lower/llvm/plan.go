@@ -22,6 +22,13 @@ type storage struct {
 	// viewOf is set when the tensor is a reshape of another one and shares
 	// its memory: the defining Einsum is then not executed.
 	viewOf *storage
+	// tileRank, when not nil, is the hoisted rank whose dimension tileDim
+	// is stored one tile wide, indexed from the tile's start.
+	tileRank *einsum.Rank
+	tileDim  int
+	// order, when not nil, lists the dimensions outermost first in memory
+	// (planLayout); else they are stored in declared order.
+	order []int
 	// logicalStrides and logicalElems address the whole tensor, rings and
 	// views aside: the tile counters stamp elements by them.
 	logicalStrides []int64
@@ -46,6 +53,18 @@ type plan struct {
 	tiles  map[*einsum.Loop]tiling
 	scalar map[*einsum.Einsum]bool // reductions evaluated point by point
 	skip   map[*einsum.Einsum]bool // Einsums that define views
+	// sunk lists, per iterate block, the top-level copies it runs at the
+	// start of each step for that step's slice only (planSink).
+	sunk   map[*einsum.Loop][]*einsum.Einsum
+	sunkIn map[*einsum.Einsum]*einsum.Loop
+	// tilePre and tilePost are the top-level statements just before and
+	// after a tiled block that run inside its tile loop (planTileLocal).
+	tilePre, tilePost map[*einsum.Loop][]*einsum.Einsum
+	moved             map[*einsum.Einsum]bool
+	// threads is the kernel's thread count when above 1 (planThreads);
+	// singleWhy says why a request for threads runs on one.
+	threads   int64
+	singleWhy string
 }
 
 func (p *plan) size(r *einsum.Rank) int64 { return p.sizes[r.Name] }
@@ -54,7 +73,9 @@ func (p *plan) eval(x einsum.Poly) int64 { return x.MustEval(p.sizes) }
 
 func newPlan(c *einsum.Cascade, sizes map[string]int64, opts Options) (*plan, error) {
 	p := &plan{c: c, sizes: sizes, store: map[*einsum.Tensor]*storage{},
-		tiles: map[*einsum.Loop]tiling{}, scalar: map[*einsum.Einsum]bool{}, skip: map[*einsum.Einsum]bool{}}
+		tiles: map[*einsum.Loop]tiling{}, scalar: map[*einsum.Einsum]bool{}, skip: map[*einsum.Einsum]bool{},
+		sunk: map[*einsum.Loop][]*einsum.Einsum{}, sunkIn: map[*einsum.Einsum]*einsum.Loop{},
+		tilePre: map[*einsum.Loop][]*einsum.Einsum{}, tilePost: map[*einsum.Loop][]*einsum.Einsum{}, moved: map[*einsum.Einsum]bool{}}
 	tracked := trackedTensors(c)
 	for i, t := range c.Tensors {
 		s := &storage{t: t, index: i, tracked: tracked[t], ring: make([]int64, len(t.Dims))}
@@ -70,21 +91,69 @@ func newPlan(c *einsum.Cascade, sizes map[string]int64, opts Options) (*plan, er
 		}
 	}
 	if !opts.CountAccesses {
+		for _, e := range c.Einsums {
+			p.planSink(e)
+		}
+	}
+	for _, t := range c.Tensors {
+		p.planLayout(p.store[t])
+	}
+	if !opts.CountAccesses {
 		for _, t := range c.Tensors {
 			p.planView(p.store[t])
 		}
 	}
+	for _, e := range c.Einsums {
+		p.scalar[e] = needsScalar(e, opts)
+	}
+	if opts.MapTile != nil {
+		if err := p.planMapTiling(opts.MapTile); err != nil {
+			return nil, err
+		}
+	} else {
+		for _, l := range c.Loops {
+			if t, ok := p.planTiling(l, opts); ok {
+				p.tiles[l] = t
+			}
+		}
+	}
+	if !opts.CountAccesses {
+		for _, l := range c.Loops {
+			if t, ok := p.tiles[l]; ok {
+				p.planTileLocal(t)
+			}
+		}
+	}
+	if err := p.finishLayout(opts); err != nil {
+		return nil, err
+	}
+	p.singleWhy = p.planThreads(opts)
+	return p, nil
+}
+
+// copies is how many copies of each intermediate the kernel keeps: one per
+// thread.
+func (p *plan) copies() int64 { return max(p.threads, 1) }
+
+// finishLayout computes every tensor's strides from its stored extents and
+// order, and checks the sizes.
+func (p *plan) finishLayout(opts Options) error {
+	c := p.c
 	for _, t := range c.Tensors {
 		s := p.store[t]
 		s.strides = make([]int64, len(s.extents))
 		acc := int64(1)
-		for d := len(s.extents) - 1; d >= 0; d-- {
+		for k := len(s.extents) - 1; k >= 0; k-- {
+			d := k
+			if s.order != nil {
+				d = s.order[k]
+			}
 			s.strides[d] = acc
 			acc *= s.extents[d]
 		}
 		s.elems = acc
 		if s.elems > 1<<31 {
-			return nil, fmt.Errorf("%s: tensor %s has %d elements at this shape; the LLVM backend keeps every tensor under 2^31 elements", t.Pos, t.Name, s.elems)
+			return fmt.Errorf("%s: tensor %s has %d elements at this shape; the LLVM backend keeps every tensor under 2^31 elements", t.Pos, t.Name, s.elems)
 		}
 		if opts.CountAccesses {
 			s.logicalStrides = make([]int64, len(t.Dims))
@@ -95,25 +164,11 @@ func newPlan(c *einsum.Cascade, sizes map[string]int64, opts Options) (*plan, er
 			}
 			s.logicalElems = acc
 			if acc > 1<<28 {
-				return nil, fmt.Errorf("%s: tensor %s has %d elements at this shape; counting accesses keeps a stamp per element and needs fewer than 2^28", t.Pos, t.Name, acc)
+				return fmt.Errorf("%s: tensor %s has %d elements at this shape; counting accesses keeps a stamp per element and needs fewer than 2^28", t.Pos, t.Name, acc)
 			}
 		}
 	}
-	for _, e := range c.Einsums {
-		p.scalar[e] = needsScalar(e, opts)
-	}
-	if opts.MapTile != nil {
-		if err := p.planMapTiling(opts.MapTile); err != nil {
-			return nil, err
-		}
-		return p, nil
-	}
-	for _, l := range c.Loops {
-		if t, ok := p.planTiling(l, opts); ok {
-			p.tiles[l] = t
-		}
-	}
-	return p, nil
+	return nil
 }
 
 // trackedTensors finds the tensors that may be partly defined: those with a
@@ -122,6 +177,9 @@ func newPlan(c *einsum.Cascade, sizes map[string]int64, opts Options) (*plan, er
 // whenever its filters admit a point, so only filters make it partial.
 func trackedTensors(c *einsum.Cascade) map[*einsum.Tensor]bool {
 	tr := map[*einsum.Tensor]bool{}
+	for _, t := range c.Outputs {
+		tr[t] = !covered(t) // its mask says which points were defined
+	}
 	for _, e := range c.Einsums {
 		t := e.Output.Tensor
 		if len(e.Filters) > 0 || e.Loop != nil && !fullRun(e.Loop) {
@@ -161,7 +219,7 @@ func needsScalar(e *einsum.Einsum, opts Options) bool {
 		red[v] = true
 	}
 	for _, f := range e.Filters {
-		for _, v := range append(f.L.Vars(), f.R.Vars()...) {
+		for _, v := range f.Vars() {
 			if red[v] {
 				return true
 			}
@@ -298,14 +356,14 @@ func (p *plan) planView(s *storage) {
 	}
 	e := t.Defs[0]
 	rd, ok := e.Expr.(*einsum.Read)
-	if !ok || e.Loop != nil || len(e.Filters) > 0 || len(e.Reductions) > 0 {
+	if !ok || e.Loop != nil || len(e.Filters) > 0 || len(e.Reductions) > 0 || e.TopK != nil {
 		return
 	}
 	src := p.store[rd.Access.Tensor]
 	if src.viewOf != nil {
 		src = src.viewOf
 	}
-	if src.tracked || hasRing(src) || hasRing(s) {
+	if src.tracked || hasRing(src) || hasRing(s) || s.order != nil {
 		return
 	}
 	// Both sides must cover the same number of elements, so that the view
@@ -329,6 +387,100 @@ func (p *plan) planView(s *storage) {
 	}
 	s.viewOf = src
 	p.skip[e] = true
+}
+
+// planSink moves a top-level map that copies inputs into a tensor read
+// only inside one iterate block, at the slice of the block's variable, into
+// that block: each step copies its own slice (BK[e, m1, m0] = K[e, m1*M0 +
+// m0] copies one M0-wide block of K, contiguous), so the tensor keeps one
+// slice and the working memory does not grow with the iterated rank. The
+// values are the same: the copy reads inputs only, which nothing writes.
+func (p *plan) planSink(e *einsum.Einsum) {
+	t := e.Output.Tensor
+	s := p.store[t]
+	if e.Loop != nil || len(e.Reductions) > 0 || len(e.Filters) > 0 || t.Kind != einsum.Intermediate || len(t.Defs) != 1 || s.tracked {
+		return
+	}
+	for _, r := range e.Reads() {
+		if r.Tensor.Kind != einsum.Input {
+			return
+		}
+	}
+	var loop *einsum.Loop
+	dim := -1
+	acc, in := accesses(p.c, t)
+	for i, a := range acc {
+		if in[i] == e {
+			continue
+		}
+		l := in[i].Loop
+		if l == nil || loop != nil && l != loop {
+			return
+		}
+		loop = l
+		d := -1
+		for k, x := range a.Index {
+			if v, ok := x.IsVar(); ok && v == l.Var {
+				d = k
+			}
+		}
+		if d < 0 || dim >= 0 && d != dim {
+			return
+		}
+		dim = d
+	}
+	if loop == nil {
+		return
+	}
+	if v, ok := e.Output.Index[dim].IsVar(); !ok || v != loop.Var {
+		return
+	}
+	s.ring[dim], s.extents[dim] = 1, 1
+	p.sunk[loop] = append(p.sunk[loop], e)
+	p.sunkIn[e] = loop
+}
+
+// planLayout stores an intermediate that is computed outside every iterate
+// block, and read inside one at a slice chosen by the block's variable,
+// with that dimension outermost: each step then reads one contiguous block
+// (BK[e, m1, m0] as [m1][e][m0], 16 KiB per step at E = M0 = 64) instead of
+// E rows a whole row of K apart, which with power-of-two strides fall into
+// the same cache sets. Such a tensor is a copy, never a view.
+func (p *plan) planLayout(s *storage) {
+	t := s.t
+	if t.Kind != einsum.Intermediate || s.tracked || hasRing(s) || len(t.Dims) < 2 {
+		return
+	}
+	for _, e := range t.Defs {
+		if e.Loop != nil {
+			return
+		}
+	}
+	dim := -1
+	acc, in := accesses(p.c, t)
+	for i, a := range acc {
+		l := in[i].Loop
+		if l == nil {
+			continue
+		}
+		for d, x := range a.Index {
+			if v, ok := x.IsVar(); ok && v == l.Var {
+				if dim >= 0 && dim != d {
+					return
+				}
+				dim = d
+			}
+		}
+	}
+	if dim <= 0 {
+		return
+	}
+	s.order = []int{dim}
+	for d := range t.Dims {
+		if d != dim {
+			s.order = append(s.order, d)
+		}
+	}
 }
 
 func hasRing(s *storage) bool {
@@ -460,7 +612,13 @@ func (p *plan) planMapTiling(tile map[string]int64) error {
 const defaultTile = 128
 
 func (p *plan) independent(l *einsum.Loop, r *einsum.Rank, written map[*einsum.Tensor]bool) bool {
-	for _, e := range l.Body {
+	return independentOver(l.Body, r, written)
+}
+
+// independentOver says whether statements es all loop over r and every
+// access among them to a tensor in written indexes r as the plain variable.
+func independentOver(es []*einsum.Einsum, r *einsum.Rank, written map[*einsum.Tensor]bool) bool {
+	for _, e := range es {
 		isOut := false
 		for _, v := range e.OutputVars() {
 			isOut = isOut || v == r

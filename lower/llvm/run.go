@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"os/exec"
@@ -23,44 +24,12 @@ import (
 type Tools struct {
 	Opt, LLC, CC string
 	Triple       string // llc's default target triple
+	// identity names the tools' versions for the build cache's key.
+	identity string
 }
 
 // ErrNoTools is wrapped by FindTools when LLVM 14 or gcc is missing.
 var ErrNoTools = errors.New("LLVM tools not found")
-
-// FindTools looks for opt and llc of LLVM 14 (opt-14, then opt) and gcc on
-// PATH. Its error says which Debian package to install.
-func FindTools() (Tools, error) {
-	var t Tools
-	find := func(names ...string) string {
-		for _, n := range names {
-			if p, err := exec.LookPath(n); err == nil {
-				return p
-			}
-		}
-		return ""
-	}
-	t.Opt, t.LLC, t.CC = find("opt-14", "opt"), find("llc-14", "llc"), find("gcc", "cc")
-	if t.Opt == "" || t.LLC == "" {
-		return t, fmt.Errorf("%w: the LLVM backend needs opt and llc from LLVM 14 on PATH; install the Debian package llvm-14 (apt-get install llvm-14)", ErrNoTools)
-	}
-	if t.CC == "" {
-		return t, fmt.Errorf("%w: the LLVM backend links its driver with gcc; install the Debian package gcc (apt-get install gcc)", ErrNoTools)
-	}
-	out, err := exec.Command(t.LLC, "--version").Output()
-	if err != nil {
-		return t, fmt.Errorf("%w: %s --version: %v", ErrNoTools, t.LLC, err)
-	}
-	if !bytes.Contains(out, []byte("LLVM version 14.")) {
-		return t, fmt.Errorf("%w: %s is not LLVM 14 (the generated IR uses typed pointers); install the Debian package llvm-14", ErrNoTools, t.LLC)
-	}
-	for _, line := range strings.Split(string(out), "\n") {
-		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "Default target:"); ok {
-			t.Triple = strings.TrimSpace(v)
-		}
-	}
-	return t, nil
-}
 
 // Verify runs opt -verify on the module's IR.
 func Verify(ctx context.Context, m *Module) error {
@@ -85,10 +54,17 @@ type Result struct {
 	Tensors map[string]*tensor.Dense
 	// Seconds is the fastest kernel call, excluding I/O and process start.
 	Seconds float64
+	// CPUSeconds is the least CPU time of a kernel call (all threads): on a
+	// shared machine it does not count time the kernel waited for a core.
+	CPUSeconds float64
 	// MaxRSSKiB is the driver's peak resident set size (VmHWM).
 	MaxRSSKiB int64
 	// Counts are element reads and writes per tensor (CountAccesses only).
 	Counts map[string]Access
+	// Threads is how many threads the kernel ran on, and SingleThreadWhy
+	// why Options.Threads could not be honoured (Module.Threads).
+	Threads         int
+	SingleThreadWhy string
 	// WorkBytes is the memory of the intermediates.
 	WorkBytes int64
 }
@@ -125,7 +101,7 @@ func Exec(ctx context.Context, c *einsum.Cascade, sizes map[string]int64, inputs
 	if err != nil {
 		return nil, err
 	}
-	res := &Result{Tensors: map[string]*tensor.Dense{}, WorkBytes: m.WorkBytes}
+	res := &Result{Tensors: map[string]*tensor.Dense{}, WorkBytes: m.WorkBytes, Threads: m.Threads, SingleThreadWhy: m.SingleThreadWhy}
 	for _, t := range c.Inputs {
 		in, ok := inputs[t.Name]
 		if !ok {
@@ -135,16 +111,7 @@ func Exec(ctx context.Context, c *einsum.Cascade, sizes map[string]int64, inputs
 		if !in.SameShape(&tensor.Dense{Shape: want}) {
 			return nil, fmt.Errorf("cascade %s: input %s has shape %v, want %v", c.Name, t.Name, in.Shape, want)
 		}
-		in = in.Clone()
-		if opts.DType != tensor.F64 {
-			in.RoundF32()
-		}
-		if opts.Storage == StorageBF16 {
-			for i, v := range in.Data {
-				in.Data[i] = RoundBF16(v)
-			}
-		}
-		res.Tensors[t.Name] = in
+		res.Tensors[t.Name] = asKernelSees(in, opts)
 	}
 	dir := opts.KeepDir
 	if dir == "" {
@@ -184,15 +151,47 @@ func Exec(ctx context.Context, c *einsum.Cascade, sizes map[string]int64, inputs
 	return res, nil
 }
 
-// build writes the IR and the driver to dir and makes an executable:
-// opt -O3, llc -O3 for the host CPU, gcc for the driver.
-func build(ctx context.Context, t Tools, m *Module, dir string) (string, error) {
-	ll := filepath.Join(dir, "kernel.ll")
-	if err := os.WriteFile(ll, []byte(m.String()), 0o644); err != nil {
-		return "", err
+// asKernelSees is in rounded to the compute and storage types. It is in
+// itself, not a copy, when rounding changes nothing (an f32 input read
+// from an f32 file), so that large inputs are not held twice.
+func asKernelSees(in *tensor.Dense, opts Options) *tensor.Dense {
+	round := func(v float64) float64 {
+		if opts.DType != tensor.F64 {
+			v = float64(float32(v))
+		}
+		if opts.Storage == StorageBF16 {
+			v = RoundBF16(v)
+		}
+		return v
 	}
+	exact := true
+	for _, v := range in.Data {
+		if r := round(v); r != v && !(r != r && v != v) {
+			exact = false
+			break
+		}
+	}
+	if exact {
+		return in
+	}
+	out := in.Clone()
+	for i, v := range out.Data {
+		out.Data[i] = round(v)
+	}
+	return out
+}
+
+// build writes the IR and the driver to dir and returns an executable: the
+// build cache's entry for them when there is one, else a fresh build (opt
+// -O3, llc -O3 for the host CPU, gcc for the driver), which it then caches.
+func build(ctx context.Context, t Tools, m *Module, dir string) (string, error) {
+	ir := m.String()
 	drv, err := driverSource(m)
 	if err != nil {
+		return "", err
+	}
+	ll := filepath.Join(dir, "kernel.ll")
+	if err := os.WriteFile(ll, []byte(ir), 0o644); err != nil {
 		return "", err
 	}
 	if err := os.WriteFile(filepath.Join(dir, "driver.c"), drv, 0o644); err != nil {
@@ -204,10 +203,15 @@ func build(ctx context.Context, t Tools, m *Module, dir string) (string, error) 
 	if t.Triple != "" {
 		target = append(target, "-mtriple="+t.Triple)
 	}
+	cache := cacheDir()
+	key := cacheKey(t, target, ir, drv)
+	if bin, ok := cached(cache, key); ok {
+		return bin, nil
+	}
 	steps := [][]string{
 		append([]string{t.Opt, "-O3", "-verify"}, append(target, ll, "-o", filepath.Join(dir, "kernel.bc"))...),
 		append([]string{t.LLC, "-O3", "-relocation-model=pic", "-filetype=obj"}, append(target, filepath.Join(dir, "kernel.bc"), "-o", filepath.Join(dir, "kernel.o"))...),
-		{t.CC, "-O2", filepath.Join(dir, "driver.c"), filepath.Join(dir, "kernel.o"), "-o", filepath.Join(dir, "kernel"), "-lm"},
+		{t.CC, "-O2", filepath.Join(dir, "driver.c"), filepath.Join(dir, "kernel.o"), "-o", filepath.Join(dir, "kernel"), "-lm", "-lpthread"},
 	}
 	for _, s := range steps {
 		cmd := exec.CommandContext(ctx, s[0], s[1:]...)
@@ -217,39 +221,60 @@ func build(ctx context.Context, t Tools, m *Module, dir string) (string, error) 
 			return "", fmt.Errorf("building %s: %s: %v\n%s", m.Cascade.Name, filepath.Base(s[0]), err, out.String())
 		}
 	}
-	return filepath.Join(dir, "kernel"), nil
+	bin := filepath.Join(dir, "kernel")
+	store(cache, key, bin)
+	return bin, nil
 }
 
+// writeRaw streams t to path as raw little-endian elements of dt.
 func writeRaw(path string, t *tensor.Dense, dt tensor.DType) error {
-	var b []byte
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriterSize(f, 1<<16)
+	var b [8]byte
 	for _, v := range t.Data {
 		if dt == tensor.F64 {
-			b = binary.LittleEndian.AppendUint64(b, math.Float64bits(v))
+			binary.LittleEndian.PutUint64(b[:], math.Float64bits(v))
+			w.Write(b[:])
 		} else {
-			b = binary.LittleEndian.AppendUint32(b, math.Float32bits(float32(v)))
+			binary.LittleEndian.PutUint32(b[:], math.Float32bits(float32(v)))
+			w.Write(b[:4])
 		}
 	}
-	return os.WriteFile(path, b, 0o644)
+	err = w.Flush()
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
+// readRaw streams a raw output file written by the driver into a tensor.
 func readRaw(path string, shape []int, dt tensor.DType) (*tensor.Dense, error) {
-	b, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
+	defer f.Close()
 	d := tensor.New(shape...)
 	size := 4
 	if dt == tensor.F64 {
 		size = 8
 	}
-	if len(b) != size*len(d.Data) {
-		return nil, fmt.Errorf("%s: %d bytes, want %d", path, len(b), size*len(d.Data))
+	if st, err := f.Stat(); err != nil || st.Size() != int64(size*len(d.Data)) {
+		return nil, fmt.Errorf("%s: not the %d bytes the driver should have written", path, size*len(d.Data))
 	}
+	r := bufio.NewReaderSize(f, 1<<16)
+	var b [8]byte
 	for i := range d.Data {
+		if _, err := io.ReadFull(r, b[:size]); err != nil {
+			return nil, fmt.Errorf("%s: %v", path, err)
+		}
 		if dt == tensor.F64 {
-			d.Data[i] = math.Float64frombits(binary.LittleEndian.Uint64(b[8*i:]))
+			d.Data[i] = math.Float64frombits(binary.LittleEndian.Uint64(b[:]))
 		} else {
-			d.Data[i] = float64(math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:])))
+			d.Data[i] = float64(math.Float32frombits(binary.LittleEndian.Uint32(b[:])))
 		}
 	}
 	return d, nil
@@ -267,6 +292,8 @@ func readStats(path string, r *Result, c *einsum.Cascade) error {
 		switch {
 		case len(fs) == 2 && fs[0] == "seconds":
 			r.Seconds, _ = strconv.ParseFloat(fs[1], 64)
+		case len(fs) == 2 && fs[0] == "cpu_seconds":
+			r.CPUSeconds, _ = strconv.ParseFloat(fs[1], 64)
 		case len(fs) == 2 && fs[0] == "maxrss_kib":
 			r.MaxRSSKiB, _ = strconv.ParseInt(fs[1], 10, 64)
 		case len(fs) == 6 && fs[0] == "count":
@@ -299,7 +326,8 @@ func driverSource(m *Module) ([]byte, error) {
 		Bufs    []buf
 		Count   bool
 		NT      int
-	}{Func: m.Func, T: "float", Count: m.Opts.CountAccesses, NT: len(m.Cascade.Tensors)}
+		Threads int
+	}{Func: m.Func, T: "float", Count: m.Opts.CountAccesses, NT: len(m.Cascade.Tensors), Threads: m.Threads}
 	if m.Opts.DType == tensor.F64 {
 		data.T = "double"
 	}
@@ -321,7 +349,24 @@ var driverTmpl = template.Must(template.New("driver").Parse(`/* Generated by fus
 #include <sys/resource.h>
 
 typedef {{.T}} T;
-extern void {{.Func}}({{range $i, $b := .Bufs}}{{if $i}}, {{end}}T *{{end}}{{if .Count}}, long long *{{end}});
+extern void {{.Func}}({{range $i, $b := .Bufs}}{{if $i}}, {{end}}T *{{end}}{{if .Count}}, long long *{{end}}{{if gt .Threads 1}}, long long, long long{{end}});
+{{- if gt .Threads 1}}
+#include <pthread.h>
+{{- range .Bufs}}
+static T *{{.Name}};
+{{- end}}
+static void *part(void *arg) {
+	{{.Func}}({{range $i, $b := .Bufs}}{{if $i}}, {{end}}{{.Name}}{{end}}, (long long)(size_t)arg, {{.Threads}});
+	return NULL;
+}
+static void run(void) {
+	pthread_t th[{{.Threads}}];
+	for (int i = 1; i < {{.Threads}}; i++)
+		if (pthread_create(&th[i], NULL, part, (void *)(size_t)i) != 0) { fprintf(stderr, "driver: cannot start a thread\n"); exit(1); }
+	part((void *)0);
+	for (int i = 1; i < {{.Threads}}; i++) pthread_join(th[i], NULL);
+}
+{{- end}}
 
 static const char *dir;
 
@@ -358,22 +403,26 @@ int main(int argc, char **argv) {
 	dir = argv[1];
 	int reps = atoi(argv[2]);
 {{- range .Bufs}}
-	T *{{.Name}} = alloc({{.N}});{{if .Input}} load({{.Name}}, {{.N}}, "{{.File}}");{{end}}
+	{{if le $.Threads 1}}T *{{end}}{{.Name}} = alloc({{.N}});{{if .Input}} load({{.Name}}, {{.N}}, "{{.File}}");{{end}}
 {{- end}}
 {{- if .Count}}
 	static long long counts[4 * {{.NT}}];
 {{- end}}
-	double best = 1e300;
+	double best = 1e300, bestcpu = 1e300;
 	for (int r = 0; r < (reps < 1 ? 1 : reps); r++) {
 {{- if .Count}}
 		memset(counts, 0, sizeof counts);
 {{- end}}
-		struct timespec t0, t1;
+		struct timespec t0, t1, c0, c1;
+		clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c0);
 		clock_gettime(CLOCK_MONOTONIC, &t0);
-		{{.Func}}({{range $i, $b := .Bufs}}{{if $i}}, {{end}}{{.Name}}{{end}}{{if .Count}}, counts{{end}});
+		{{if gt .Threads 1}}run();{{else}}{{.Func}}({{range $i, $b := .Bufs}}{{if $i}}, {{end}}{{.Name}}{{end}}{{if .Count}}, counts{{end}});{{end}}
 		clock_gettime(CLOCK_MONOTONIC, &t1);
+		clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c1);
 		double s = (t1.tv_sec - t0.tv_sec) + 1e-9 * (t1.tv_nsec - t0.tv_nsec);
+		double c = (c1.tv_sec - c0.tv_sec) + 1e-9 * (c1.tv_nsec - c0.tv_nsec);
 		if (s < best) best = s;
+		if (c < bestcpu) bestcpu = c;
 	}
 {{- range .Bufs}}{{if not .Input}}
 	save({{.Name}}, {{.N}}, "{{.File}}");
@@ -397,7 +446,7 @@ int main(int argc, char **argv) {
 	snprintf(path, sizeof path, "%s/stats.txt", dir);
 	FILE *f = fopen(path, "w");
 	if (!f) die("cannot write", "stats.txt");
-	fprintf(f, "seconds %.9f\nmaxrss_kib %ld\n", best, hwm);
+	fprintf(f, "seconds %.9f\ncpu_seconds %.9f\nmaxrss_kib %ld\n", best, bestcpu, hwm);
 {{- if .Count}}
 	for (int i = 0; i < {{.NT}}; i++) fprintf(f, "count %d %lld %lld %lld %lld\n", i, counts[4 * i], counts[4 * i + 1], counts[4 * i + 2], counts[4 * i + 3]);
 {{- end}}

@@ -42,12 +42,14 @@ func (g *gen) vectorWidth(e *einsum.Einsum) int64 {
 			if s.tracked {
 				ok = false
 			}
-			if c := g.flatCoef(x.Access, v); c != 0 && c != 1 {
+			if c := g.flatCoef(x.Access, v); c != 0 && c != 1 || g.needsCheck(x.Access) {
 				ok = false
 			}
 		case *einsum.Unary:
 			ok = ok && x.Op == einsum.Neg
-		case *einsum.Binary, *einsum.Const, *einsum.SizeValue:
+		case *einsum.Binary:
+			ok = ok && x.Op != einsum.Pow // a call
+		case *einsum.Const, *einsum.SizeValue:
 		default:
 			ok = false
 		}
@@ -92,31 +94,91 @@ func (g *gen) flatCoef(a *einsum.Access, v *einsum.Rank) int64 {
 	return c
 }
 
-// accumulateVec is accumulate with the output slice held in a w-lane vector
-// across the reduced loops.
+// blockRows is how many output rows accumulateVec computes together, and
+// blockBytes the width of each row's slice: 4 rows of 256 bytes are 16
+// 512-bit accumulators, so each loaded vector of an operand that does not
+// depend on the row serves four rows, and each broadcast operand four
+// vectors (one row of 8 accumulators needs a fresh load per multiply).
+const (
+	blockRows  = 4
+	blockBytes = 256
+)
+
+// accumulateVec is accumulate with the output held in registers across the
+// reduced loops: a block of up to blockRows rows of the second innermost
+// output variable by w lanes of the innermost. Each output point still
+// sees its terms in the reduced loops' order, so values are those of the
+// plain loop nest.
 func (g *gen) accumulateVec(e *einsum.Einsum, w int64) {
 	out := e.OutputVars()
-	op := e.Reductions[0].Op
 	v := out[len(out)-1]
-	vt := types.NewVector(uint64(w), g.ft)
-	g.nest(out[:len(out)-1], func() {
-		lo, hi := g.rangeOf(v)
-		g.loop(lo, hi, w, func(v0 value.Value) {
-			g.vars[v] = v0
-			ptr := g.b.NewBitCast(g.elemPtr(e.Output), types.NewPointer(vt))
-			acc := g.alloca(vt)
-			first := g.b.NewLoad(vt, ptr)
-			first.Align = ir.Align(elemAlign)
-			g.b.NewStore(first, acc)
-			g.nest(e.ReducedVars(), func() {
-				x := g.vexpr(e.Expr, v, vt)
-				g.b.NewStore(g.combine(op, g.b.NewLoad(vt, acc), x), acc)
-			})
-			st := g.b.NewStore(g.b.NewLoad(vt, acc), ptr)
-			st.Align = ir.Align(elemAlign) // only the element's alignment is known
+	lanes := w
+	if b := blockBytes / g.elemBytes(); lanes > b && lanes%b == 0 {
+		lanes = b
+	}
+	vt := types.NewVector(uint64(lanes), g.ft)
+	if len(out) < 2 {
+		g.vecBlock(e, v, nil, nil, 1, vt)
+		return
+	}
+	row := out[len(out)-2]
+	g.nest(out[:len(out)-2], func() {
+		lo, hi := g.rangeOf(row)
+		n := g.b.NewSub(hi, lo)
+		mainHi := g.b.NewAdd(lo, g.b.NewMul(g.b.NewSDiv(n, i64(blockRows)), i64(blockRows)))
+		g.loop(lo, mainHi, blockRows, func(r0 value.Value) {
+			g.vecBlock(e, v, row, r0, blockRows, vt)
 		})
-		delete(g.vars, v)
+		g.loop(mainHi, hi, 1, func(r0 value.Value) {
+			g.vecBlock(e, v, row, r0, 1, vt)
+		})
+		delete(g.vars, row)
 	})
+}
+
+// vecBlock emits the loop over v in vt-wide steps for rows values of row
+// from r0 (none when row is nil), accumulating each in its own vector.
+func (g *gen) vecBlock(e *einsum.Einsum, v, row *einsum.Rank, r0 value.Value, rows int, vt *types.VectorType) {
+	op := e.Reductions[0].Op
+	at := func(i int) {
+		if row != nil {
+			g.vars[row] = g.b.NewAdd(r0, i64(int64(i)))
+		}
+	}
+	w := int64(vt.Len)
+	lo, hi := g.rangeOf(v)
+	g.loop(lo, hi, w, func(v0 value.Value) {
+		g.vars[v] = v0
+		ptrs := make([]value.Value, rows)
+		accs := make([]value.Value, rows)
+		for i := range rows {
+			at(i)
+			ptrs[i] = g.b.NewBitCast(g.elemPtr(e.Output), types.NewPointer(vt))
+			accs[i] = g.alloca(vt)
+			first := g.b.NewLoad(vt, ptrs[i])
+			first.Align = ir.Align(elemAlign)
+			g.b.NewStore(first, accs[i])
+		}
+		g.nest(e.ReducedVars(), func() {
+			for i := range rows {
+				at(i)
+				x := g.vexpr(e.Expr, v, vt)
+				g.b.NewStore(g.combine(op, g.b.NewLoad(vt, accs[i]), x), accs[i])
+			}
+		})
+		for i := range rows {
+			st := g.b.NewStore(g.b.NewLoad(vt, accs[i]), ptrs[i])
+			st.Align = ir.Align(elemAlign) // only the element's alignment is known
+		}
+	})
+	delete(g.vars, v)
+}
+
+func (g *gen) elemBytes() int64 {
+	if g.ft == types.Double {
+		return 8
+	}
+	return 4
 }
 
 func (g *gen) splat(x value.Value, vt *types.VectorType) value.Value {

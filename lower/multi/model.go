@@ -1,0 +1,246 @@
+package multi
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/fusemax/fusemax/arch"
+	"github.com/fusemax/fusemax/einsum"
+	"github.com/fusemax/fusemax/lower"
+	"github.com/fusemax/fusemax/sim"
+)
+
+// Cost is what one device's share of the cascade costs.
+type Cost struct {
+	Seconds float64
+	FLOPs   float64 // matrix FLOPs (2 per multiply-accumulate of a contraction)
+	Bytes   float64 // off-chip traffic
+}
+
+// DeviceModel times one device's share of a cascade: the cascade at the
+// shard's shape (sizes the cascade does not name, such as heads, count
+// independent instances). Implementations must be deterministic.
+type DeviceModel interface {
+	// Describe says what the model is, for reports.
+	Describe() string
+	Cost(c *einsum.Cascade, shape map[string]int64) (Cost, error)
+}
+
+// PeakModel is the papers' ideal accounting: matrix FLOPs at the device's
+// peak rate, memory free.
+type PeakModel struct{ Device arch.Device }
+
+func (p PeakModel) Describe() string {
+	return fmt.Sprintf("ideal: matrix FLOPs at %s's peak %.4g TFLOP/s", p.Device.Name, p.Device.PeakFLOPs/1e12)
+}
+
+func (p PeakModel) Cost(c *einsum.Cascade, shape map[string]int64) (Cost, error) {
+	f, err := MatrixFLOPs(c, shape)
+	if err != nil {
+		return Cost{}, err
+	}
+	return Cost{Seconds: f / p.Device.PeakFLOPs, FLOPs: f}, nil
+}
+
+// RateModel times the share from the device's published attention
+// throughput and memory bandwidth: the larger of matrix FLOPs at the
+// measured rate and the cascade's inputs and outputs at the memory
+// bandwidth (a roofline). It is the per-device model for a device spec with
+// no architecture to lower on.
+type RateModel struct{ Device arch.Device }
+
+func (r RateModel) Describe() string {
+	return fmt.Sprintf("rates: matrix FLOPs at %s's measured attention throughput %.4g TFLOP/s, I/O at %.4g GB/s",
+		r.Device.Name, r.Device.AttentionFLOPs/1e12, r.Device.MemoryBandwidth/1e9)
+}
+
+func (r RateModel) Cost(c *einsum.Cascade, shape map[string]int64) (Cost, error) {
+	f, err := MatrixFLOPs(c, shape)
+	if err != nil {
+		return Cost{}, err
+	}
+	b, err := ioBytes(c, shape, r.Device.WordBytes)
+	if err != nil {
+		return Cost{}, err
+	}
+	t := f / r.Device.AttentionFLOPs
+	if r.Device.MemoryBandwidth > 0 {
+		t = max(t, b/r.Device.MemoryBandwidth)
+	}
+	return Cost{Seconds: t, FLOPs: f, Bytes: b}, nil
+}
+
+// LoweredModel lowers the share on a spatial architecture under a
+// single-device mapping (package lower) and simulates it. Results are
+// memoised by shape: a schedule asks for the same block many times.
+type LoweredModel struct {
+	Arch    *arch.Spec
+	Mapping string // mapping spec reference (chosen per shape: variants)
+	Options lower.Options
+
+	mu   sync.Mutex
+	memo map[string]Cost
+}
+
+func (l *LoweredModel) Describe() string {
+	return fmt.Sprintf("lowered: %s under mapping %s, simulated", l.Arch.Name, l.Mapping)
+}
+
+func (l *LoweredModel) Cost(c *einsum.Cascade, shape map[string]int64) (Cost, error) {
+	key := shapeKey(shape)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if v, ok := l.memo[key]; ok {
+		return v, nil
+	}
+	m, err := lower.LoadMapping(l.Mapping, shape, nil)
+	if err != nil {
+		return Cost{}, err
+	}
+	rep, err := lower.Simulate(c, l.Arch, m, shape, l.Options, sim.Options{})
+	if err != nil {
+		return Cost{}, fmt.Errorf("one device's share (%s): %w", key, err)
+	}
+	f, err := MatrixFLOPs(c, shape)
+	if err != nil {
+		return Cost{}, err
+	}
+	v := Cost{Seconds: rep.LatencyS, FLOPs: f, Bytes: rep.TrafficBytes}
+	if l.memo == nil {
+		l.memo = map[string]Cost{}
+	}
+	l.memo[key] = v
+	return v, nil
+}
+
+// ModelFor picks the per-device model of a system: PeakModel when ideal;
+// otherwise the lowering when the device names an arch and mapping, else
+// the published rates.
+func ModelFor(s *arch.System, ideal bool, opt lower.Options) (DeviceModel, error) {
+	d := s.Device
+	switch {
+	case ideal:
+		return PeakModel{d}, nil
+	case d.Arch != "":
+		a, err := arch.Load(d.Arch, nil)
+		if err != nil {
+			return nil, fmt.Errorf("%s: device.arch: %w", s.File, err)
+		}
+		return &LoweredModel{Arch: a, Mapping: d.Mapping, Options: opt}, nil
+	case d.AttentionFLOPs > 0:
+		return RateModel{d}, nil
+	}
+	return nil, fmt.Errorf("%s: device %s has neither an arch to lower on nor a measured attention throughput; only the ideal mode (--ideal) can time it", s.File, d.Name)
+}
+
+func shapeKey(shape map[string]int64) string {
+	keys := make([]string, 0, len(shape))
+	for k := range shape {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	for i, k := range keys {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(k + "=" + strconv.FormatInt(shape[k], 10))
+	}
+	return b.String()
+}
+
+// bind returns the cascade's sizes at shape and the number of independent
+// instances (the product of the shape's sizes the cascade does not name).
+func bind(c *einsum.Cascade, shape map[string]int64) (map[string]int64, float64, error) {
+	own := map[string]int64{}
+	inst := 1.0
+	for k, v := range shape {
+		if c.Rank(k) != nil {
+			own[k] = v
+		} else {
+			inst *= float64(v)
+		}
+	}
+	// A split the shape leaves open (M into M1, M0) is one tile: the
+	// counts here do not depend on it.
+	for _, r := range c.Ranks {
+		if len(r.Parts) == 0 {
+			continue
+		}
+		given := false
+		for _, p := range r.Parts {
+			_, ok := own[p.Name]
+			given = given || ok
+		}
+		if v, ok := own[r.Name]; ok && !given {
+			own[r.Parts[len(r.Parts)-1].Name] = v
+		}
+	}
+	sizes, _, err := c.Bind(own)
+	return sizes, inst, err
+}
+
+// MatrixFLOPs counts 2 FLOPs per multiply-accumulate of every contraction
+// (a product reduced by a sum) over its iteration space, the convention of
+// the published attention throughputs (4·M·P·E per head for attention).
+func MatrixFLOPs(c *einsum.Cascade, shape map[string]int64) (float64, error) {
+	sizes, inst, err := bind(c, shape)
+	if err != nil {
+		return 0, err
+	}
+	total := 0.0
+	for _, e := range c.Einsums {
+		b, ok := e.Expr.(*einsum.Binary)
+		if !ok || b.Op != einsum.Mul || !sumReduced(e) {
+			continue
+		}
+		pts := 1.0
+		for _, r := range e.Vars {
+			pts *= float64(sizes[r.Name])
+		}
+		if e.Loop != nil {
+			pts *= float64(sizes[e.Loop.Var.Name])
+		}
+		total += 2 * pts
+	}
+	return total * inst, nil
+}
+
+func sumReduced(e *einsum.Einsum) bool {
+	for _, r := range e.Reductions {
+		if r.Op == einsum.Sum && len(r.Vars) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// tensorBytes is a tensor's size at shape, for all instances.
+func tensorBytes(c *einsum.Cascade, t *einsum.Tensor, shape map[string]int64, word float64) (float64, error) {
+	sizes, inst, err := bind(c, shape)
+	if err != nil {
+		return 0, err
+	}
+	n, err := t.Size().Eval(sizes)
+	if err != nil {
+		return 0, err
+	}
+	return float64(n) * inst * word, nil
+}
+
+// ioBytes is the cascade's inputs and outputs at shape: the traffic of a
+// fused kernel that reads each input once and writes each output once.
+func ioBytes(c *einsum.Cascade, shape map[string]int64, word float64) (float64, error) {
+	total := 0.0
+	for _, t := range append(append([]*einsum.Tensor{}, c.Inputs...), c.Outputs...) {
+		b, err := tensorBytes(c, t, shape, word)
+		if err != nil {
+			return 0, err
+		}
+		total += b
+	}
+	return total, nil
+}

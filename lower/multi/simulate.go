@@ -1,0 +1,333 @@
+package multi
+
+import (
+	"fmt"
+	"math"
+	"math/bits"
+
+	"github.com/fusemax/fusemax/arch"
+	"github.com/fusemax/fusemax/einsum"
+	"github.com/fusemax/fusemax/lower"
+	"github.com/fusemax/fusemax/sim"
+)
+
+// Options tunes a multi-device run.
+type Options struct {
+	// Ideal is the papers' accounting: matrix FLOPs at the device's peak,
+	// no link latency, no memory bound (PeakModel).
+	Ideal bool
+	// Model overrides the per-device model ModelFor would pick.
+	Model DeviceModel
+	// Lower tunes the single-device lowering of a LoweredModel.
+	Lower lower.Options
+	// ExtraFLOPsPerToken is the end-to-end workload's work outside
+	// attention (projections, MLP) per token of one layer; each device
+	// does it, at its peak, for the tokens whose queries it holds.
+	ExtraFLOPsPerToken float64
+	// Training runs the backward pass too: attention compute × 3.5 (backward
+	// = 2.5 × forward, the FlashAttention convention), the extra work × 3,
+	// and the ring's key/value traffic × 3 (its backward passes keys, values
+	// and their gradients around again).
+	Training bool
+}
+
+// DeviceReport is one device's share.
+type DeviceReport struct {
+	Device         int     `json:"device"`
+	ComputeS       float64 `json:"compute_s"`
+	CommunicationS float64 `json:"communication_s"`
+	// LiveWork is the share of the device's block pairs, summed over steps,
+	// that the mask does not skip, in units of one full block pair.
+	LiveWork      float64 `json:"live_block_pairs"`
+	MemoryBytes   float64 `json:"memory_bytes"`
+	ResidentBytes float64 `json:"resident_bytes"`
+	InFlightBytes float64 `json:"in_flight_bytes"`
+	StateBytes    float64 `json:"state_bytes"`
+}
+
+// Report is a simulated multi-device design point.
+type Report struct {
+	Kernel        string             `json:"kernel"`
+	System        string             `json:"system"`
+	Mapping       string             `json:"mapping"`
+	Schedule      string             `json:"schedule"`
+	Mode          string             `json:"mode"` // ideal or realistic
+	DeviceModel   string             `json:"device_model"`
+	Shape         map[string]int64   `json:"shape"`
+	Devices       int                `json:"devices"`
+	Group         int                `json:"group"` // devices per sequence-parallel group
+	LatencyS      float64            `json:"latency_s"`
+	NoCommS       float64            `json:"latency_without_communication_s"`
+	ExposedCommS  float64            `json:"exposed_communication_s"`
+	SingleDeviceS float64            `json:"single_device_s"`
+	Speedup       float64            `json:"speedup_over_one_device"`
+	CommSteps     int                `json:"communication_steps"`
+	Imbalance     float64            `json:"compute_imbalance"` // max / mean compute over devices
+	LinkUtil      map[string]float64 `json:"link_utilization"`
+	LinkBytes     float64            `json:"link_bytes"`
+	LinkEnergyPJ  float64            `json:"link_energy_pj"`
+	MemoryFits    bool               `json:"memory_fits"`
+	PerDevice     []DeviceReport     `json:"per_device"`
+}
+
+// run is one multi-device evaluation in progress.
+type run struct {
+	c            *einsum.Cascade
+	sys          *arch.System
+	m            *Mapping
+	opt          Options
+	model        DeviceModel
+	shape        map[string]int64
+	query, key   string
+	q, k         int64 // global query and key extents
+	g, groups    int64
+	order        []int // the group's devices in ring order
+	mask         mask
+	tq, tk       int64
+	attnFactor   float64
+	commFactor   float64
+	extraFactor  float64
+	devs         []DeviceReport
+	emit         func(b *builder) error
+	commSteps    int
+	singleDevice float64
+}
+
+// Simulate runs cascade c on system s under sharding mapping m at shape.
+func Simulate(c *einsum.Cascade, s *arch.System, m *Mapping, shape map[string]int64, opt Options) (*Report, error) {
+	r, err := prepare(c, s, m, shape, opt)
+	if err != nil {
+		return nil, err
+	}
+	switch m.Schedule {
+	case Ring, Striped:
+		err = r.ring()
+	case Tree:
+		err = r.tree()
+	default:
+		err = r.ulysses()
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := r.single(); err != nil {
+		return nil, err
+	}
+	return r.report()
+}
+
+func prepare(c *einsum.Cascade, s *arch.System, m *Mapping, shape map[string]int64, opt Options) (*run, error) {
+	r := &run{c: c, sys: s, m: m, opt: opt, shape: shape, attnFactor: 1, commFactor: 1, extraFactor: 1}
+	if opt.Training {
+		r.attnFactor, r.commFactor, r.extraFactor = 3.5, 3, 3
+	}
+	r.model = opt.Model
+	if r.model == nil {
+		md, err := ModelFor(s, opt.Ideal, opt.Lower)
+		if err != nil {
+			return nil, err
+		}
+		r.model = md
+	}
+	if err := r.ranks(); err != nil {
+		return nil, err
+	}
+	if err := r.devices(); err != nil {
+		return nil, err
+	}
+	sizes, _, err := bind(c, shape)
+	if err != nil {
+		return nil, err
+	}
+	r.mask = compileMask(c, sizes, r.query, r.key)
+	r.tq, r.tk = r.q, r.k
+	if v, ok := m.MaskTile[r.query]; ok {
+		r.tq = v
+	}
+	if v, ok := m.MaskTile[r.key]; ok {
+		r.tk = v
+	}
+	return r, nil
+}
+
+// ranks finds the query rank (the sharded rank an output is indexed by)
+// and the key rank.
+func (r *run) ranks() error {
+	for _, name := range sortedRanks(r.m.Shard) {
+		rk := r.c.Rank(name)
+		if rk == nil || rk.Parent != nil {
+			return fmt.Errorf("%s: shard.%s: cascade %s has no unsplit rank %s", r.m.File, name, r.c.Name, name)
+		}
+		if _, ok := r.shape[name]; !ok {
+			return fmt.Errorf("the shape gives no size for %s, which %s shards", name, r.m.File)
+		}
+		if indexesOutput(r.c, rk) {
+			r.query = name
+		} else {
+			r.key = name
+		}
+	}
+	if r.query == "" || r.key == "" {
+		return fmt.Errorf("%s: shard must name one rank that indexes an output of %s (the queries) and one that does not (the keys)", r.m.File, r.c.Name)
+	}
+	if r.m.Schedule != Ulysses {
+		want := ShardRing
+		if r.m.Schedule == Tree {
+			want = ShardDevices
+		}
+		if r.m.Shard[r.key] != want {
+			return fmt.Errorf("%s: schedule %s spreads the keys (%s) as %s, not %s", r.m.File, r.m.Schedule, r.key, want, r.m.Shard[r.key])
+		}
+	}
+	r.q, r.k = r.shape[r.query], r.shape[r.key]
+	return nil
+}
+
+func indexesOutput(c *einsum.Cascade, rk *einsum.Rank) bool {
+	for _, t := range c.Outputs {
+		for _, d := range t.Dims {
+			if d.Rank != nil && d.Rank.Root() == rk {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// devices sizes the sequence-parallel group and checks every division.
+func (r *run) devices() error {
+	n := int64(r.sys.Count)
+	r.g = n
+	if r.m.Group > 0 {
+		r.g = r.m.Group
+	}
+	if r.g > n || n%r.g != 0 {
+		return fmt.Errorf("%s: group = %d does not divide the %d devices of %s", r.m.File, r.g, n, r.sys.Name)
+	}
+	r.groups = n / r.g
+	div := func(what string, size, by int64) error {
+		if by > 1 && size%by != 0 {
+			return fmt.Errorf("%s = %d does not divide among %d devices (%s, %s)", what, size, by, r.sys.Name, r.m.Name)
+		}
+		return nil
+	}
+	heads := int64(1)
+	if r.m.Heads != "" {
+		heads = r.shape[r.m.Heads]
+	}
+	if r.groups > 1 && (r.m.Heads == "" || heads == 0) {
+		return fmt.Errorf("%s: %d groups of %d devices shard the heads, but the mapping names no heads rank in the shape", r.m.File, r.groups, r.g)
+	}
+	checks := []error{div("heads "+r.m.Heads, heads, r.groups), div(r.key, r.k, r.g)}
+	if r.m.Shard[r.query] != ShardReplicated {
+		checks = append(checks, div(r.query, r.q, r.g))
+	}
+	if r.m.Schedule == Ulysses {
+		checks = append(checks, div("heads "+r.m.Heads, heads/r.groups, r.g))
+	}
+	if r.m.Schedule == Tree && bits.OnesCount64(uint64(r.g)) != 1 {
+		checks = append(checks, fmt.Errorf("tree merges over a power-of-two group, not %d devices", r.g))
+	}
+	for _, err := range checks {
+		if err != nil {
+			return err
+		}
+	}
+	r.order = r.sys.RingOrder()[:r.g]
+	r.devs = make([]DeviceReport, r.g)
+	for i := range r.devs {
+		r.devs[i].Device = r.order[i]
+	}
+	return nil
+}
+
+// at is the shape with the query, key and heads extents replaced.
+func (r *run) at(q, k, headsDiv int64) map[string]int64 {
+	s := map[string]int64{}
+	for n, v := range r.shape {
+		s[n] = v
+	}
+	s[r.query], s[r.key] = q, k
+	if r.m.Heads != "" {
+		s[r.m.Heads] = r.shape[r.m.Heads] / headsDiv
+	}
+	return s
+}
+
+// extraSeconds is the non-attention work of tokens query tokens on one
+// device, its heads' share when groups shard heads.
+func (r *run) extraSeconds(tokens int64, share float64) float64 {
+	return r.opt.ExtraFLOPsPerToken * float64(tokens) * share * r.extraFactor / r.sys.Device.PeakFLOPs
+}
+
+// single times the whole problem on one device, the speedup's baseline.
+func (r *run) single() error {
+	cost, err := r.model.Cost(r.c, r.shape)
+	if err != nil {
+		return err
+	}
+	full := layout{kind: ShardReplicated}
+	ql, kl := full, full
+	ql.block, kl.block = r.q, r.k
+	if err := r.mask.checkTiles(1, r.q, r.k, r.tq, r.tk); err != nil {
+		return err
+	}
+	frac := r.mask.liveFraction(ql, 0, kl, 0, r.tq, r.tk)
+	r.singleDevice = cost.Seconds*frac*r.attnFactor + r.extraSeconds(r.q, 1)
+	return nil
+}
+
+func (r *run) report() (*Report, error) {
+	b := newBuilder(r.sys, false)
+	if err := r.emit(b); err != nil {
+		return nil, err
+	}
+	res, err := b.run()
+	if err != nil {
+		return nil, err
+	}
+	b0 := newBuilder(r.sys, true)
+	if err := r.emit(b0); err != nil {
+		return nil, err
+	}
+	res0, err := b0.run()
+	if err != nil {
+		return nil, err
+	}
+	mode := "realistic"
+	if r.opt.Ideal {
+		mode = "ideal"
+	}
+	rep := &Report{Kernel: r.c.Name, System: r.sys.Name, Mapping: r.m.Name, Schedule: r.m.Schedule, Mode: mode,
+		DeviceModel: r.model.Describe(), Shape: r.shape, Devices: r.sys.Count, Group: int(r.g),
+		LatencyS: res.Seconds, NoCommS: res0.Seconds, ExposedCommS: max(0, res.Seconds-res0.Seconds),
+		SingleDeviceS: r.singleDevice, CommSteps: r.commSteps, LinkUtil: linkUtilization(res, r.sys),
+		LinkBytes: res.TrafficBytes, LinkEnergyPJ: res.EnergyPJ, MemoryFits: true}
+	if res.Seconds > 0 {
+		rep.Speedup = r.singleDevice / res.Seconds
+	}
+	var sum, most float64
+	for i := range r.devs {
+		d := &r.devs[i]
+		d.ComputeS = res.Busy[computeUnit(d.Device)] / clockHz
+		for _, l := range r.sys.LinkNames() {
+			d.CommunicationS += res.Busy[linkUnit(d.Device, l)] / clockHz
+		}
+		d.MemoryBytes = d.ResidentBytes + d.InFlightBytes + d.StateBytes
+		if mem := r.sys.Device.MemoryBytes; mem > 0 && d.MemoryBytes > mem {
+			rep.MemoryFits = false
+		}
+		sum += d.ComputeS
+		most = max(most, d.ComputeS)
+	}
+	if sum > 0 {
+		rep.Imbalance = most / (sum / float64(len(r.devs)))
+	}
+	rep.PerDevice = r.devs
+	if math.IsNaN(rep.LatencyS) || math.IsInf(rep.LatencyS, 0) {
+		return nil, fmt.Errorf("the schedule's latency is not finite")
+	}
+	return rep, nil
+}
+
+var _ = sim.Options{}
