@@ -226,9 +226,21 @@ func writeReportTable(w io.Writer, r *lower.Report) {
 	tw.Flush()
 	fmt.Fprintln(w)
 	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "einsum\tunit\tactivity\tops\tcycles/op\tPE share\tspatial\t")
+	masked := false
 	for _, e := range r.Einsums {
-		fmt.Fprintf(tw, "%s\t%s\t%.4f\t%d\t%.6g\t%.3f\t%s\t\n", e.Name, e.Unit, r.EinsumActivity[e.Name], e.Instances, e.Cycles, e.PEFrac, e.Spatial)
+		masked = masked || e.Tiles > 0
+	}
+	head := "einsum\tunit\tactivity\tops\tcycles/op\tPE share\tspatial\t"
+	if masked {
+		head += "useful\ttiles skipped\t"
+	}
+	fmt.Fprintln(tw, head)
+	for _, e := range r.Einsums {
+		fmt.Fprintf(tw, "%s\t%s\t%.4f\t%d\t%.6g\t%.3f\t%s\t", e.Name, e.Unit, r.EinsumActivity[e.Name], e.Instances, e.Cycles, e.PEFrac, e.Spatial)
+		if masked {
+			fmt.Fprintf(tw, "%.4f\t%d of %d\t", e.Useful, e.TilesSkipped, e.Tiles)
+		}
+		fmt.Fprintln(tw)
 	}
 	tw.Flush()
 }
