@@ -159,6 +159,7 @@ func TestSimulateErrors(t *testing.T) {
 		{"attention_1pass", "tpuv4-4x4-torus", nil, "ring", nil, attnShape(16384, 16384), Options{}, "only the ideal mode"},
 		{"attention_1pass", "8xa100-nvlink", nil, "ulysses", nil, map[string]int64{"B": 1, "H": 4, "E": 64, "F": 64, "P": 8192, "M": 8192}, Options{}, "does not divide among 8"},
 		{"attention_1pass_causal", "8xa100-nvlink", nil, "striped", []string{"mask_tile.P=1", "mask_tile.M=1"}, attnShape(65536, 65536), Options{}, "give a larger mask_tile"},
+		{"attention_1pass", "8xa100-nvlink", []string{"count=512"}, "ring", nil, attnShape(1<<20, 1<<20), Options{Ideal: true}, "at most 256 devices per group"},
 		{"attention_1pass", "8xa100-nvlink", nil, "ring", nil, map[string]int64{"H": 32, "E": 128, "F": 128, "P": 8192}, Options{}, "no size for M"},
 	} {
 		s, err := arch.LoadSystem(tc.system, tc.sysSets)
