@@ -74,6 +74,7 @@ type Report struct {
 // run is one multi-device evaluation in progress.
 type run struct {
 	c            *einsum.Cascade
+	dense        *einsum.Cascade // c without filters: what the device model times
 	sys          *arch.System
 	m            *Mapping
 	opt          Options
@@ -118,7 +119,7 @@ func Simulate(c *einsum.Cascade, s *arch.System, m *Mapping, shape map[string]in
 }
 
 func prepare(c *einsum.Cascade, s *arch.System, m *Mapping, shape map[string]int64, opt Options) (*run, error) {
-	r := &run{c: c, sys: s, m: m, opt: opt, shape: shape, attnFactor: 1, commFactor: 1, extraFactor: 1}
+	r := &run{c: c, dense: unmasked(c), sys: s, m: m, opt: opt, shape: shape, attnFactor: 1, commFactor: 1, extraFactor: 1}
 	if opt.Training {
 		r.attnFactor, r.commFactor, r.extraFactor = 3.5, 3, 3
 	}
@@ -270,7 +271,7 @@ func (r *run) extraSeconds(tokens int64, share float64) float64 {
 
 // single times the whole problem on one device, the speedup's baseline.
 func (r *run) single() error {
-	cost, err := r.model.Cost(r.c, r.shape)
+	cost, err := r.model.Cost(r.dense, r.shape)
 	if err != nil {
 		return err
 	}
