@@ -74,6 +74,9 @@ see docs/multidevice.md.`,
 			if system != "" { // multi-device: lower/multi (docs/multidevice.md)
 				return simulateSystem(cmd, kernel, cascade, system, mappingRef, shapeArg, out, sets, ideal)
 			}
+			if config != "" && (archRef != "" || mappingRef != "") {
+				return usagef("--config names its own arch and mapping; give --config, or --arch and --mapping, not both (change a spec value with --set)")
+			}
 			var archSets []string
 			if config != "" {
 				conf, err := lower.LoadConfig(config)
