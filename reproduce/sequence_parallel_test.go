@@ -24,3 +24,13 @@ func TestSequenceParallel(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkSequenceParallel is the whole reproduction (every schedule,
+// the block-size bisections and the striped fit).
+func BenchmarkSequenceParallel(b *testing.B) {
+	for i := 0; i < b.N; i++ {
+		if _, err := SequenceParallel(nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/fusemax/fusemax/arch"
 	"github.com/fusemax/fusemax/lower"
+	"github.com/fusemax/fusemax/lower/multi"
 	"github.com/fusemax/fusemax/sim"
 	"github.com/fusemax/fusemax/specs"
 	"github.com/fusemax/fusemax/workload"
@@ -73,6 +74,8 @@ see docs/multidevice.md.`,
 			}
 			if system != "" { // multi-device: lower/multi (docs/multidevice.md)
 				return simulateSystem(cmd, kernel, cascade, system, mappingRef, shapeArg, out, sets, ideal)
+			} else if mappingRef != "" && multi.IsSharding(mappingRef) {
+				return usagef("mapping %s shards ranks across devices: give the system with --system (one of %s)", mappingRef, strings.Join(specs.Names("system"), ", "))
 			}
 			if config != "" && (archRef != "" || mappingRef != "") {
 				return usagef("--config names its own arch and mapping; give --config, or --arch and --mapping, not both (change a spec value with --set)")
@@ -217,9 +220,21 @@ func writeReportTable(w io.Writer, r *lower.Report) {
 	tw.Flush()
 	fmt.Fprintln(w)
 	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "einsum\tunit\tactivity\tops\tcycles/op\tPE share\tspatial\t")
+	masked := false
 	for _, e := range r.Einsums {
-		fmt.Fprintf(tw, "%s\t%s\t%.4f\t%d\t%.6g\t%.3f\t%s\t\n", e.Name, e.Unit, r.EinsumActivity[e.Name], e.Instances, e.Cycles, e.PEFrac, e.Spatial)
+		masked = masked || e.Tiles > 0
+	}
+	head := "einsum\tunit\tactivity\tops\tcycles/op\tPE share\tspatial\t"
+	if masked {
+		head += "useful\ttiles skipped\t"
+	}
+	fmt.Fprintln(tw, head)
+	for _, e := range r.Einsums {
+		fmt.Fprintf(tw, "%s\t%s\t%.4f\t%d\t%.6g\t%.3f\t%s\t", e.Name, e.Unit, r.EinsumActivity[e.Name], e.Instances, e.Cycles, e.PEFrac, e.Spatial)
+		if masked {
+			fmt.Fprintf(tw, "%.4f\t%d of %d\t", e.Useful, e.TilesSkipped, e.Tiles)
+		}
+		fmt.Fprintln(tw)
 	}
 	tw.Flush()
 }

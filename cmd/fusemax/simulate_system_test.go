@@ -43,6 +43,7 @@ func TestSimulateSystem(t *testing.T) {
 		{[]string{"--system", "8xa100-nvlink", "--mapping", "ring", "--shape", "B=1,H=32,E=128,F=128,M=8,P=8", "--set", "arch.x=1"}, 2, "system.PATH=VALUE"},
 		{[]string{"--system", "8xa100-nvlink", "--mapping", "ring", "--shape", "B=1,H=32,E=128,F=128,M=12,P=12"}, 1, "does not divide"},
 		{[]string{"--system", "8xa100-nvlink", "--mapping", "ring", "--shape", "B=1,H=32,E=128,F=128,M=8,P=8", "-o", "csv"}, 2, "table or json"},
+		{[]string{"--arch", "fusemax-cloud", "--mapping", "ring", "--shape", "M=8,P=8"}, 2, "give the system with --system"},
 	} {
 		_, errOut, code := run(t, append([]string{"simulate", "attention_1pass"}, tc.args...)...)
 		if code != tc.code || !strings.Contains(errOut, tc.want) || strings.Contains(errOut, "goroutine") {
