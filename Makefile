@@ -28,6 +28,8 @@ fuzz:
 	  done; \
 	done
 
-# Regenerates golden/ from the reference interpreter. Explain every change in the commit.
+# Regenerates golden/ from the reference interpreter, and the HTML report's
+# expected screenshot layout (review/testdata). Explain every change in the commit.
 golden:
 	$(GO) run ./cmd/fusemax golden --dir golden
+	$(GO) test -count=1 ./review -run TestReportInBrowser -args -update-layout

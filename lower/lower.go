@@ -67,6 +67,18 @@ type EinsumPlan struct {
 	Cycles    float64          // per tile operation
 	PEFrac    float64
 	Spatial   string
+	Class     string `json:"class"`              // its operation class (ClassOf)
+	BoundBy   string `json:"bound_by,omitempty"` // the mapping entry that bound it
+	// Masked says its points are masked (its own filter or a tensor it
+	// reads); Useful is then the share of its points that are defined.
+	Masked bool    `json:"masked,omitempty"`
+	Useful float64 `json:"useful_fraction"`
+	// Tiles is the cells of the skip grid (tiled ranks in spatial blocks ×
+	// iterations), TilesSkipped those in which it does no work, and
+	// WorkShare the share of its tile operations' work it does.
+	Tiles        int64   `json:"tiles"`
+	TilesSkipped int64   `json:"tiles_skipped"`
+	WorkShare    float64 `json:"work_share"`
 }
 
 // access is one tensor reference of an Einsum (a read or the output).
@@ -96,6 +108,7 @@ type eplan struct {
 	nInst    int64
 	inLoop   bool
 	stage    int
+	boundBy  string // the mapping entry that bound it
 	spatial  []string
 	op       *sim.Op
 }
@@ -115,6 +128,7 @@ type lowering struct {
 	offchip map[string]bool
 	onchip  map[string]bool
 	word    float64
+	skip    map[*eplan]*skipShare // nil: nothing is masked
 	// warnings are what the lowering noticed but did not refuse: shape
 	// names nothing uses, mapping entries for Einsums a cascade lacks.
 	warnings []string
@@ -223,6 +237,7 @@ func Lower(c *einsum.Cascade, a *arch.Spec, m *Mapping, shape map[string]int64, 
 	if l3 := a.Memories[1]; m.Spill == 0 && lw.need() > l3.CapacityBytes {
 		return nil, fmt.Errorf("%s: the mapping keeps %.0f bytes in %s, which holds %.0f (tile less, or declare a spill fraction)", m.File, lw.need(), l3.Name, l3.CapacityBytes)
 	}
+	lw.skip = lw.skipShares()
 	return lw.schedule(opt)
 }
 
@@ -341,12 +356,12 @@ func (lw *lowering) classify() error {
 			lw.alias[e.Name()] = src
 			continue
 		}
-		em, _, ok := lw.m.binding(e)
+		em, where, ok := lw.m.binding(e)
 		if !ok {
 			return lw.unbound(e)
 		}
 		named[e.Name()] = true
-		p := &eplan{e: e, m: em, inLoop: e.Loop != nil, stage: lw.m.Stages[e.Name()]}
+		p := &eplan{e: e, m: em, boundBy: where, inLoop: e.Loop != nil, stage: lw.m.Stages[e.Name()]}
 		lw.ops = append(lw.ops, p)
 		lw.opOf[e] = p
 	}

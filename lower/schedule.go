@@ -123,14 +123,18 @@ func (lw *lowering) schedule(opt Options) (*Plan, error) {
 			op.Actions[p.array.Name+".rf.read"] += rr / inst
 			op.Actions[p.array.Name+".rf.write"] += rw / inst
 		}
+		sh := lw.share(p)
+		op.Cycles *= sh.fine
 		for k, v := range op.Actions {
-			if v == 0 {
+			op.Actions[k] = v * sh.fine
+			if v == 0 || sh.fine == 0 {
 				delete(op.Actions, k)
 			}
 		}
 		p.op = op
 		plan.Einsums = append(plan.Einsums, EinsumPlan{Name: e.Name(), Unit: p.array.Name, Ops: p.prims, Instances: p.nInst,
-			Cycles: cycles, PEFrac: op.PEFrac, Spatial: fmt.Sprint(p.spatial)})
+			Cycles: cycles, PEFrac: op.PEFrac, Spatial: fmt.Sprint(p.spatial), Class: ClassOf(e), BoundBy: p.boundBy,
+			Masked: sh.masked, Useful: sh.useful, Tiles: sh.cells, TilesSkipped: sh.skipped, WorkShare: sh.fine})
 	}
 
 	loopOf := func(p *eplan) *sim.Loop {
@@ -229,8 +233,12 @@ func (lw *lowering) schedule(opt Options) (*Plan, error) {
 			if l == group && p.inLoop {
 				n /= float64(inner.Count)
 			}
-			ld.Cycles /= n
-			ld.Bytes /= n
+			f := lw.share(p).tile
+			if l == group {
+				f = lw.share(p).group
+			}
+			ld.Cycles *= f / n
+			ld.Bytes *= f / n
 			ld.Actions[dram.Name+".read"] = ld.Bytes / dram.WidthBytes
 			ld.Stage = p.stage - m.Prefetch
 			if l != own {
@@ -292,8 +300,12 @@ func (lw *lowering) schedule(opt Options) (*Plan, error) {
 		}
 		if storeX.writeBytes > 0 {
 			n := float64(p.nInst)
-			st := &sim.Op{Name: "store " + e.Name(), Unit: dramUnit, Cycles: storeX.writeBytes / bytesPerCycle / n, PEFrac: 1,
-				Bytes: storeX.writeBytes / n, Stage: p.stage + m.Writeback, Actions: map[string]float64{},
+			f := lw.share(p).tile
+			if own == group {
+				f = lw.share(p).group
+			}
+			st := &sim.Op{Name: "store " + e.Name(), Unit: dramUnit, Cycles: storeX.writeBytes * f / bytesPerCycle / n, PEFrac: 1,
+				Bytes: storeX.writeBytes * f / n, Stage: p.stage + m.Writeback, Actions: map[string]float64{},
 				Deps: []sim.Dep{{Op: p.op, Loop: own}}}
 			st.Actions[dram.Name+".write"] = st.Bytes / dram.WidthBytes
 			if own == inner {
@@ -322,6 +334,14 @@ func (lw *lowering) schedule(opt Options) (*Plan, error) {
 	}
 	sort.SliceStable(plan.Einsums, func(i, j int) bool { return false })
 	return plan, nil
+}
+
+// share is the work an operation does once masked tiles are skipped.
+func (lw *lowering) share(p *eplan) *skipShare {
+	if sh, ok := lw.skip[p]; ok {
+		return sh
+	}
+	return &skipShare{fine: 1, tile: 1, group: 1, useful: 1}
 }
 
 // splitPhases runs each phase's operations over all groups before the next

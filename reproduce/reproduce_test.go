@@ -7,42 +7,45 @@ import (
 	"testing"
 )
 
-// tolerance is the target for one cell: 0.5% for latency, traffic
-// and utilization, 2% where the artifact's numbers came from Timeloop's
-// randomized mapper (unfused at 256K/1M, XLM end-to-end traffic); energy
-// 1% where MODEL.md calls the closed form exact, 8% elsewhere. Areas have
-// no target (the artifact's come from CACTI tables) and are only reported.
-func tolerance(file, col string, keys []string) (float64, bool) {
-	model, seq := keys[0], keys[1]
-	if file == "pareto.csv" {
-		model, seq = keys[1], "256K"
-	}
-	small := seq == "1K" || seq == "4K" || seq == "16K" || seq == "64K"
+// achieved is, per CSV and kind of column, the worst relative error the
+// reproduction shows against the artifact's CSVs, rounded up (measured with
+// this test's comparison on every row, 2026-12): the simulator is
+// deterministic, so these hold on every machine. Timing covers latency, the
+// utilizations and the per-Einsum activity columns (all cycle counts).
+// Columns not listed are exact to rounding. Areas come from CACTI tables in
+// the artifact and are only reported.
+var achieved = map[string]map[string]float64{
+	"attn-arch.csv":        {"timing": 2.5e-3, "energy": 3.2e-4},
+	"attn-binding.csv":     {"timing": 9.5e-4, "energy": 3.2e-4},
+	"attn-cascade.csv":     {"timing": 1.3e-4, "energy": 4.5e-4},
+	"attn-flat.csv":        {"timing": 1.5e-3, "energy": 7.2e-5},
+	"attn-unfused.csv":     {"timing": 2.0e-3, "energy": 3.1e-4, "traffic": 2.9e-3},
+	"end2end-flat.csv":     {"timing": 2.4e-3, "energy": 1.9e-5},
+	"end2end-proposal.csv": {"timing": 2.4e-3, "energy": 1.1e-5},
+	"pareto.csv":           {"timing": 6.8e-4},
+}
+
+// tolerance is twice what is achieved, so a regression as small as moving
+// the headline energy ratio from 0.787 to 0.794 (0.9%) fails; 1e-10 where
+// the reproduction is exact to the digits the CSVs print.
+func tolerance(file, col string) (float64, bool) {
+	kind := "timing"
 	switch {
 	case strings.HasSuffix(col, "area"):
 		return 0, false
-	case col == "energy":
-		exact := false
-		switch file {
-		case "attn-binding.csv", "attn-arch.csv", "attn-cascade.csv":
-			exact = small
-		case "attn-flat.csv":
-			exact = (small && seq != "64K") || (seq == "256K" && (model == "BERT" || model == "T5"))
-		}
-		if exact {
-			return 0.01, true
-		}
-		return 0.08, true
-	case file == "attn-unfused.csv" && !small:
-		return 0.02, true
-	case strings.HasPrefix(file, "end2end") && model == "XLM" && col == "traffic":
-		return 0.02, true
+	case col == "energy" || col == "traffic":
+		kind = col
+	case file == "pareto.csv" && col != "latency":
+		kind = "exact" // the roofline terms comp_*_lat and mem_lat
 	}
-	return 0.005, true
+	if e, ok := achieved[file][kind]; ok {
+		return 2 * e, true
+	}
+	return 1e-10, true
 }
 
 // The real reproduction (lowering + simulator) against the artifact's CSVs
-// at the tolerances, and the headline numbers to two decimals. A
+// at twice the achieved errors, and the headline numbers to two decimals. A
 // CSV the simulator cannot produce is a failure.
 func TestReproduceAgainstReference(t *testing.T) {
 	x, err := LoadExperiment("fusemax-micro24")
@@ -75,9 +78,9 @@ func TestReproduceAgainstReference(t *testing.T) {
 			}
 			for i, v := range r.Vals {
 				col := got.Cols[k+i]
-				tol, checked := tolerance(f, col, r.Keys)
+				tol, checked := tolerance(f, col)
 				w := wr.Vals[want.Col(col)]
-				if e := math.Abs(v-w) / math.Abs(w); checked && !(e <= tol) {
+				if e := relErr(v, w); checked && !(e <= tol) {
 					t.Errorf("%s %v %s = %.10g, reference %.10g: relative error %.3g > %g", f, r.Keys, col, v, w, e, tol)
 				}
 			}
@@ -90,6 +93,13 @@ func TestReproduceAgainstReference(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+}
+
+func relErr(v, w float64) float64 {
+	if v == w {
+		return 0
+	}
+	return math.Abs(v-w) / math.Abs(w)
 }
 
 // BenchmarkReproduce is the whole reproduction: every point through the

@@ -250,6 +250,9 @@ func Run(x *Experiment, ev Evaluator, opt Options) (*Output, error) {
 			for i, w := range x.Workloads {
 				for j, s := range x.Seqs {
 					var traffic, lat, energy float64
+					if len(cells[i][j]) == 0 {
+						return nil, fmt.Errorf("%s: the experiment lists no end2end layers to sum", ep.p.CSV)
+					}
 					for _, c := range cells[i][j] {
 						if c.err != nil {
 							return nil, c.err
@@ -280,6 +283,9 @@ func Run(x *Experiment, ev Evaluator, opt Options) (*Output, error) {
 
 func (o *Output) add(file string, t *Table, err error) {
 	o.Files = append(o.Files, file)
+	if err == nil && len(t.Rows) == 0 {
+		err = fmt.Errorf("no design point: the experiment gives this CSV no rows")
+	}
 	if err != nil {
 		o.Failed[file] = err.Error()
 		return

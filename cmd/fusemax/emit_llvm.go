@@ -24,6 +24,7 @@ type llvmFlags struct {
 	dtype, storage, tile, mapping, arch string
 	sets                                []string
 	count, noTile                       bool
+	threads                             int
 }
 
 func (f *llvmFlags) register(cmd *cobra.Command) {
@@ -34,6 +35,12 @@ func (f *llvmFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.tile, "tile", "", "tile sizes of the rank hoisted around an iterate block, e.g. P=128 (P=0 disables)")
 	fl.BoolVar(&f.noTile, "no-tile", false, "do not hoist any rank around iterate blocks")
 	f.registerMapping(cmd, "")
+	f.registerThreads(cmd, "")
+}
+
+// registerThreads adds --threads, with prefix before its description.
+func (f *llvmFlags) registerThreads(cmd *cobra.Command, prefix string) {
+	cmd.Flags().IntVar(&f.threads, "threads", 1, prefix+"threads that split the tiles of the hoisted rank (results identical to one thread)")
 }
 
 // registerMapping adds --mapping, --arch and --set, with prefix before
@@ -44,6 +51,9 @@ func (f *llvmFlags) registerMapping(cmd *cobra.Command, prefix string) {
 	fl.StringVar(&f.arch, "arch", "", prefix+"architecture the mapping's sizes refer to (default: the one a shipped config pairs with the mapping)")
 	fl.StringArrayVar(&f.sets, "set", nil, prefix+"override a spec value, arch.PATH=VALUE or mapping.PATH=VALUE (repeatable)")
 }
+
+// maxThreads bounds --threads: each thread keeps its own intermediates.
+const maxThreads = 1024
 
 func (f *llvmFlags) options() (llvm.Options, error) {
 	var o llvm.Options
@@ -61,7 +71,10 @@ func (f *llvmFlags) options() (llvm.Options, error) {
 	if f.mapping == "" && (f.arch != "" || len(f.sets) > 0) {
 		return o, usagef("--arch and --set describe the machine of a --mapping; give --mapping too")
 	}
-	o = llvm.Options{DType: dt, Storage: st, CountAccesses: f.count, NoTile: f.noTile}
+	if f.threads < 1 || f.threads > maxThreads {
+		return o, usagef("--threads %d: give 1 to %d", f.threads, maxThreads)
+	}
+	o = llvm.Options{DType: dt, Storage: st, CountAccesses: f.count, NoTile: f.noTile, Threads: f.threads}
 	if f.tile != "" {
 		o.Tile = map[string]int64{}
 		for _, kv := range strings.Split(f.tile, ",") {

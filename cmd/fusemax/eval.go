@@ -54,8 +54,8 @@ reads and writes of every tensor.`,
 			if backend != "interp" && backend != "llvm" {
 				return usagef("--backend must be interp or llvm, not %q", backend)
 			}
-			if backend == "interp" && (lf.storage != "native" || lf.count || lf.tile != "" || lf.noTile || lf.mapping != "" || lf.arch != "" || len(lf.sets) > 0) {
-				return usagef("--storage, --count-accesses, --tile, --no-tile, --mapping, --arch and --set need --backend llvm")
+			if backend == "interp" && (lf.storage != "native" || lf.count || lf.threads != 1 || lf.tile != "" || lf.noTile || lf.mapping != "" || lf.arch != "" || len(lf.sets) > 0) {
+				return usagef("--storage, --count-accesses, --threads, --tile, --no-tile, --mapping, --arch and --set need --backend llvm")
 			}
 			lf.dtype = dtype
 			llvmOpts, err := lf.options()
@@ -85,6 +85,9 @@ reads and writes of every tensor.`,
 					return err
 				}
 				all = counts.Tensors
+				if counts.Threads < llvmOpts.Threads {
+					fmt.Fprintf(cmd.ErrOrStderr(), "note: --threads %d runs on one thread: %s\n", llvmOpts.Threads, counts.SingleThreadWhy)
+				}
 			} else if all, err = interp.Run(c, sizes, inputs, interp.Options{DType: dt}); err != nil {
 				return err
 			}
@@ -117,6 +120,7 @@ reads and writes of every tensor.`,
 	f.StringVar(&lf.tile, "tile", "", "llvm: tile of the rank hoisted around an iterate block, e.g. P=128")
 	f.BoolVar(&lf.noTile, "no-tile", false, "llvm: hoist no rank around iterate blocks")
 	lf.registerMapping(cmd, "llvm: ")
+	lf.registerThreads(cmd, "llvm: ")
 	f.StringVar(&out, "out", "", "directory to write NAME.npy files into")
 	addMemoryFlag(cmd, &maxMemory)
 	rootCmd.AddCommand(cmd)

@@ -71,3 +71,28 @@ func TestEvalBadInputFiles(t *testing.T) {
 		}
 	}
 }
+
+// TestEvalThreads: --threads writes byte-identical files, says when a
+// cascade runs on one thread anyway, and is a usage error out of range.
+func TestEvalThreads(t *testing.T) {
+	needLLVM(t)
+	dir := t.TempDir()
+	shape := "E=8,F=8,M=64,M0=16,P=96"
+	var files [2][]byte
+	for i, n := range []string{"1", "3"} {
+		out := filepath.Join(dir, n)
+		if _, e, code := run(t, "eval", "attention_1pass", "--shape", shape, "--backend", "llvm", "--dtype", "f32", "--tile", "P=16", "--threads", n, "--out", out); code != 0 {
+			t.Fatal(e)
+		}
+		files[i], _ = os.ReadFile(filepath.Join(out, "AV.npy"))
+	}
+	if len(files[0]) == 0 || string(files[0]) != string(files[1]) {
+		t.Error("AV.npy differs between 1 and 3 threads")
+	}
+	if _, e, code := run(t, "eval", "gemm", "--shape", "K=2,M=2,N=2", "--backend", "llvm", "--threads", "2", "--out", filepath.Join(dir, "g")); code != 0 || !strings.Contains(e, "runs on one thread") {
+		t.Errorf("gemm --threads 2: exit %d, %q", code, e)
+	}
+	if _, e, code := run(t, "eval", "gemm", "--shape", "K=2,M=2,N=2", "--backend", "llvm", "--threads", "0", "--out", filepath.Join(dir, "g")); code != 2 || !strings.Contains(e, "--threads 0") {
+		t.Errorf("--threads 0: exit %d, %q", code, e)
+	}
+}

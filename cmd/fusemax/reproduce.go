@@ -29,6 +29,10 @@ also gives the worst relative error of every column against the CSVs in DIR
 (the artifact's, with its documented quirks; the default) or physical (every
 PE's register-file accesses, every exponential).
 
+reproduce sequence-parallel runs the multi-device checks instead (Ring,
+Striped, Tree and Ulysses attention against their papers; docs/multidevice.md)
+and writes their CSVs, SVG figures and summary.md to --out.
+
 A CSV whose design points cannot all be evaluated is left out, the reason is
 in summary.md, and the command exits with status 1 after writing the rest.`,
 		Example: `  fusemax reproduce fusemax-micro24
@@ -42,6 +46,9 @@ in summary.md, and the command exits with status 1 after writing the rest.`,
 				if st, err := os.Stat(compare); err != nil || !st.IsDir() {
 					return usagef("--compare %s: not a directory", compare)
 				}
+			}
+			if args[0] == reproduce.SequenceParallelName { // multi-device checks (docs/multidevice.md)
+				return reproduceSequenceParallel(cmd, out)
 			}
 			x, err := reproduce.LoadExperiment(args[0])
 			if err != nil {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/fusemax/fusemax/arch"
 	"github.com/fusemax/fusemax/lower"
+	"github.com/fusemax/fusemax/lower/multi"
 	"github.com/fusemax/fusemax/sim"
 	"github.com/fusemax/fusemax/specs"
 	"github.com/fusemax/fusemax/workload"
@@ -19,7 +20,7 @@ import (
 )
 
 func init() {
-	var config, archRef, mappingRef, cascade, shapeArg, model, seq, out, profile, system string
+	var config, archRef, mappingRef, cascade, shapeArg, model, seq, out, profile, system, dtype string
 	var sets []string
 	var pipeline, full, ideal bool
 	cmd := &cobra.Command{
@@ -45,6 +46,10 @@ array, the output reads Timeloop adds when a partition size wraps 64 bits on
 large problems, plus the configuration's profile_set overrides, e.g.
 +Cascade's uncharged exponentials).
 
+A GPU spec (a100-sxm4-80gb, h100-sxm5-80gb, h200-sxm-141gb) takes a GPU
+mapping (fa2, fa3, standard) and reports TFLOP/s, the bounding unit,
+occupancy and waves; see docs/gpu.md.
+
 The workload is a built-in model at a sequence length (BERT, TrXL, T5, XLM;
 M = P = LEN) or any shape; sizes the cascade does not name (B, H) count
 independent instances.
@@ -55,7 +60,8 @@ mapping (ring, striped, tree, ulysses), --ideal in the papers' accounting;
 see docs/multidevice.md.`,
 		Example: `  fusemax simulate --config fusemax-micro24/binding --workload BERT --seq 64K
   fusemax simulate attention_1pass --arch fusemax-cloud --mapping fusemax-binding --shape B=1,H=32,E=128,F=128,M=8192,P=8192 -o json
-  fusemax simulate --config fusemax-micro24/flat --workload XLM --seq 16K --set arch.memory.L3.capacity=64MiB`,
+  fusemax simulate --config fusemax-micro24/flat --workload XLM --seq 16K --set arch.memory.L3.capacity=64MiB
+  fusemax simulate attention_1pass --arch h100-sxm5-80gb --mapping fa3 --shape B=4,H=16,E=128,F=128,M=8K,P=8K --dtype fp16 -o json`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if out != "table" && out != "json" && out != "csv" {
@@ -73,6 +79,8 @@ see docs/multidevice.md.`,
 			}
 			if system != "" { // multi-device: lower/multi (docs/multidevice.md)
 				return simulateSystem(cmd, kernel, cascade, system, mappingRef, shapeArg, out, sets, ideal)
+			} else if mappingRef != "" && multi.IsSharding(mappingRef) {
+				return usagef("mapping %s shards ranks across devices: give the system with --system (one of %s)", mappingRef, strings.Join(specs.Names("system"), ", "))
 			}
 			var archSets []string
 			if config != "" {
@@ -110,6 +118,9 @@ see docs/multidevice.md.`,
 			a, err := arch.Load(archRef, archSets)
 			if err != nil {
 				return err
+			}
+			if a.GPU != nil || isGPUMapping(mappingRef) || dtype != "" {
+				return simulateGPU(cmd.OutOrStdout(), c, a, mappingRef, shape, mapSets, dtype, out)
 			}
 			m, err := lower.LoadMapping(mappingRef, shape, mapSets)
 			if err != nil {
@@ -153,6 +164,7 @@ see docs/multidevice.md.`,
 	f.StringVar(&system, "system", "", "run on a multi-device system spec (built-in name or YAML) under a sharding --mapping (ring, striped, tree, ulysses)")
 	f.BoolVar(&ideal, "ideal", false, "with --system: the papers' accounting (FLOPs at peak, no latency, no memory bound)")
 	f.StringVar(&profile, "energy-profile", "", "energy accounting: physical (default) or fusemax-micro24 (the FuseMax artifact's)")
+	f.StringVar(&dtype, "dtype", "", "GPU specs only: element type fp16 (default), bf16, fp8 or tf32")
 	rootCmd.AddCommand(cmd)
 }
 
@@ -214,9 +226,21 @@ func writeReportTable(w io.Writer, r *lower.Report) {
 	tw.Flush()
 	fmt.Fprintln(w)
 	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "einsum\tunit\tactivity\tops\tcycles/op\tPE share\tspatial\t")
+	masked := false
 	for _, e := range r.Einsums {
-		fmt.Fprintf(tw, "%s\t%s\t%.4f\t%d\t%.6g\t%.3f\t%s\t\n", e.Name, e.Unit, r.EinsumActivity[e.Name], e.Instances, e.Cycles, e.PEFrac, e.Spatial)
+		masked = masked || e.Tiles > 0
+	}
+	head := "einsum\tunit\tactivity\tops\tcycles/op\tPE share\tspatial\t"
+	if masked {
+		head += "useful\ttiles skipped\t"
+	}
+	fmt.Fprintln(tw, head)
+	for _, e := range r.Einsums {
+		fmt.Fprintf(tw, "%s\t%s\t%.4f\t%d\t%.6g\t%.3f\t%s\t", e.Name, e.Unit, r.EinsumActivity[e.Name], e.Instances, e.Cycles, e.PEFrac, e.Spatial)
+		if masked {
+			fmt.Fprintf(tw, "%.4f\t%d of %d\t", e.Useful, e.TilesSkipped, e.Tiles)
+		}
+		fmt.Fprintln(tw)
 	}
 	tw.Flush()
 }

@@ -66,6 +66,9 @@ type Options struct {
 	// outside its iterate loop. Generate fails when the code cannot run
 	// that schedule; a rank whose tile is its size is not tiled.
 	MapTile map[string]int64
+	// Threads, above 1, splits the tiles of the hoisted rank among that
+	// many threads (see threads.go); results are identical to one thread.
+	Threads int
 	// Reps runs the kernel this many times (at least once) and reports the
 	// fastest run in Result.Seconds; benchmarks use it.
 	Reps int
@@ -85,7 +88,12 @@ type Module struct {
 	// i-th tensor of Cascade.Tensors, the fields of its Access at 4i..4i+3.
 	Params []*einsum.Tensor
 	Opts   Options
-	// WorkBytes is the memory of the intermediates (values and masks).
+	// Threads is how many threads the kernel runs on: Options.Threads, or
+	// 1 when the cascade cannot be split (SingleThreadWhy says why).
+	Threads         int
+	SingleThreadWhy string
+	// WorkBytes is the memory of the intermediates (values and masks), all
+	// threads' copies together.
 	WorkBytes int64
 	plan      *plan
 }
@@ -113,6 +121,7 @@ func Generate(c *einsum.Cascade, sizes map[string]int64, opts Options) (*Module,
 	}
 	mod := &Module{IR: g.m, Func: "fusemax_" + sanitize(c.Name), Cascade: c, Sizes: sizes, Opts: opts, plan: p}
 	mod.Params = append(append(mod.Params, c.Inputs...), c.Outputs...)
+	mod.Threads, mod.SingleThreadWhy = int(p.copies()), p.singleWhy
 	mod.WorkBytes = g.build(mod)
 	return mod, nil
 }
@@ -139,6 +148,8 @@ type gen struct {
 	intr map[string]*ir.Func
 
 	vars map[*einsum.Rank]value.Value // i64 value of each variable in scope
+	// tid and nthreads are the thread arguments (nil with one thread).
+	tid, nthreads value.Value
 	// stepVar is the iterate variable a sunk copy runs at (its one step).
 	stepVar *einsum.Rank
 	bounds  map[*einsum.Rank][2]value.Value   // [lo, hi) of a hoisted rank inside its tile
@@ -178,6 +189,11 @@ func (g *gen) build(mod *Module) int64 {
 		params = append(params, prm)
 		g.counts = prm
 	}
+	if g.p.threads > 1 {
+		tid, nt := ir.NewParam("thread", types.I64), ir.NewParam("threads", types.I64)
+		params = append(params, tid, nt)
+		g.tid, g.nthreads = tid, nt
+	}
 	g.f = g.m.NewFunc(mod.Func, types.Void, params...)
 	entry := g.f.NewBlock("entry")
 	g.b = entry
@@ -194,12 +210,12 @@ func (g *gen) build(mod *Module) int64 {
 	for _, t := range c.Tensors {
 		s := g.p.store[t]
 		if t.Kind == einsum.Intermediate && s.viewOf == nil {
-			arr := types.NewArray(uint64(s.elems), g.ft)
+			arr := types.NewArray(uint64(s.elems*g.p.copies()), g.ft)
 			gl := g.m.NewGlobalDef("t."+sanitize(t.Name), constant.NewZeroInitializer(arr))
 			gl.Linkage = enum.LinkageInternal
 			gl.Align = ir.Align(64)
-			g.base[t] = constant.NewGetElementPtr(arr, gl, i64(0), i64(0))
-			work += s.elems * elemBytes
+			g.base[t] = g.threadBase(constant.NewGetElementPtr(arr, gl, i64(0), i64(0)), s.elems)
+			work += s.elems * elemBytes * g.p.copies()
 		}
 		if s.tracked {
 			arr := types.NewArray(uint64(s.elems), types.I8)
@@ -290,7 +306,8 @@ func (g *gen) iterate(l *einsum.Loop, body []*einsum.Einsum) {
 		return
 	}
 	n := g.p.size(t.rank)
-	g.loop(i64(0), i64(n), t.size, func(lo value.Value) {
+	first, last := g.tileRange(n, t.size)
+	g.loop(first, last, t.size, func(lo value.Value) {
 		hi := value.Value(g.b.NewAdd(lo, i64(t.size)))
 		if n%t.size != 0 {
 			hi = g.b.NewSelect(g.b.NewICmp(enum.IPredSLT, hi, i64(n)), hi, i64(n))

@@ -61,6 +61,10 @@ type plan struct {
 	// after a tiled block that run inside its tile loop (planTileLocal).
 	tilePre, tilePost map[*einsum.Loop][]*einsum.Einsum
 	moved             map[*einsum.Einsum]bool
+	// threads is the kernel's thread count when above 1 (planThreads);
+	// singleWhy says why a request for threads runs on one.
+	threads   int64
+	singleWhy string
 }
 
 func (p *plan) size(r *einsum.Rank) int64 { return p.sizes[r.Name] }
@@ -123,8 +127,13 @@ func newPlan(c *einsum.Cascade, sizes map[string]int64, opts Options) (*plan, er
 	if err := p.finishLayout(opts); err != nil {
 		return nil, err
 	}
+	p.singleWhy = p.planThreads(opts)
 	return p, nil
 }
+
+// copies is how many copies of each intermediate the kernel keeps: one per
+// thread.
+func (p *plan) copies() int64 { return max(p.threads, 1) }
 
 // finishLayout computes every tensor's strides from its stored extents and
 // order, and checks the sizes.

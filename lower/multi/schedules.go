@@ -18,7 +18,7 @@ func (r *run) ring() error {
 	}
 	ck := r.k / r.g
 	step := r.at(cq, ck, r.groups)
-	cost, err := r.model.Cost(r.c, step)
+	cost, err := r.model.Cost(r.dense, step)
 	if err != nil {
 		return err
 	}
@@ -26,7 +26,7 @@ func (r *run) ring() error {
 	if err != nil {
 		return err
 	}
-	if err := checkTiles(r.g*r.g, cq, ck, min(r.tq, cq), min(r.tk, ck)); err != nil {
+	if err := r.mask.checkTiles(r.g*r.g, cq, ck, min(r.tq, cq), min(r.tk, ck)); err != nil {
 		return err
 	}
 	kind := ShardRing
@@ -105,7 +105,7 @@ func (r *run) emitRing(b *builder, times [][]float64, bytes, extra float64) erro
 func (r *run) tree() error {
 	ck := r.k / r.g
 	step := r.at(r.q, ck, r.groups)
-	cost, err := r.model.Cost(r.c, step)
+	cost, err := r.model.Cost(r.dense, step)
 	if err != nil {
 		return err
 	}
@@ -116,7 +116,7 @@ func (r *run) tree() error {
 	if state == 0 {
 		return fmt.Errorf("tree merges the running state of an iterate block (max, sum, numerator); cascade %s has none (use a 1-pass cascade such as attention_1pass)", r.c.Name)
 	}
-	if err := checkTiles(r.g, r.q, ck, min(r.tq, r.q), min(r.tk, ck)); err != nil {
+	if err := r.mask.checkTiles(r.g, r.q, ck, min(r.tq, r.q), min(r.tk, ck)); err != nil {
 		return err
 	}
 	ql := layout{kind: ShardReplicated, block: r.q}
@@ -168,7 +168,7 @@ func (r *run) tree() error {
 func (r *run) ulysses() error {
 	local := r.at(r.q/r.g, r.k/r.g, r.groups)
 	attn := r.at(r.q, r.k, r.groups*r.g)
-	cost, err := r.model.Cost(r.c, attn)
+	cost, err := r.model.Cost(r.dense, attn)
 	if err != nil {
 		return err
 	}
@@ -180,7 +180,7 @@ func (r *run) ulysses() error {
 	if err != nil {
 		return err
 	}
-	if err := checkTiles(1, r.q, r.k, r.tq, r.tk); err != nil {
+	if err := r.mask.checkTiles(1, r.q, r.k, r.tq, r.tk); err != nil {
 		return err
 	}
 	full := layout{kind: ShardReplicated}

@@ -1,0 +1,73 @@
+package llvm
+
+import (
+	"fmt"
+
+	"github.com/llir/llvm/ir/enum"
+	"github.com/llir/llvm/ir/value"
+)
+
+// Threads: with Options.Threads = N > 1 the kernel takes two more
+// arguments, a thread number and N, and runs only its share of the tiles of
+// the hoisted rank: tiles [t·T/N, (t+1)·T/N) of T. Every intermediate is
+// private to a thread (N copies, each thread using its own), so threads
+// share only the inputs, which they read, and the outputs, of which each
+// writes its own tiles. A tile's values do not depend on which thread runs
+// it, so results are identical to one thread, bit for bit. The driver
+// starts N POSIX threads.
+
+// planThreads decides whether the cascade can run on several threads: one
+// tiled iterate block, and every statement inside its tile loop (moved
+// into it, copied per step, or a view that runs nowhere), so that nothing
+// runs once over the whole rank. It returns why not, or "".
+func (p *plan) planThreads(opts Options) string {
+	if opts.Threads <= 1 {
+		return ""
+	}
+	if opts.CountAccesses {
+		return "--count-accesses counts in one thread"
+	}
+	if len(p.tiles) != 1 {
+		return fmt.Sprintf("cascade %s has %d tiled iterate blocks; threads split the tiles of exactly one", p.c.Name, len(p.tiles))
+	}
+	var t tiling
+	for _, x := range p.tiles {
+		t = x
+	}
+	for _, e := range p.c.Einsums {
+		if e.Loop != t.loop && !p.moved[e] && p.sunkIn[e] == nil && !p.skip[e] {
+			return fmt.Sprintf("%s runs once over the whole of %s, outside the tile loop", e.Pos, t.rank.Name)
+		}
+	}
+	for _, s := range p.store {
+		if s.tracked {
+			return fmt.Sprintf("tensor %s may be partly defined (a filter), and its definedness mask is not yet per thread", s.t.Name)
+		}
+	}
+	p.threads = int64(opts.Threads)
+	return ""
+}
+
+// threadBase is the start of the calling thread's copy of an intermediate
+// of elems elements at base.
+func (g *gen) threadBase(base value.Value, elems int64) value.Value {
+	if g.tid == nil {
+		return base
+	}
+	return g.gep(base, g.b.NewMul(g.tid, i64(elems)))
+}
+
+// tileRange is the share of the tile loop's tiles (of size over n) the
+// calling thread runs, as element bounds [lo, hi) of the hoisted rank.
+func (g *gen) tileRange(n, size int64) (lo, hi value.Value) {
+	if g.tid == nil {
+		return i64(0), i64(n)
+	}
+	tiles := (n + size - 1) / size
+	first := g.b.NewSDiv(g.b.NewMul(g.tid, i64(tiles)), g.nthreads)
+	last := g.b.NewSDiv(g.b.NewMul(g.b.NewAdd(g.tid, i64(1)), i64(tiles)), g.nthreads)
+	lo = g.b.NewMul(first, i64(size))
+	hi = g.b.NewMul(last, i64(size))
+	hi = g.b.NewSelect(g.b.NewICmp(enum.IPredSLT, hi, i64(n)), hi, i64(n))
+	return lo, hi
+}

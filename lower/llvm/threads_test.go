@@ -1,0 +1,68 @@
+package llvm
+
+import (
+	"context"
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/fusemax/fusemax/einsum/interp"
+	"github.com/fusemax/fusemax/kernels"
+	"github.com/fusemax/fusemax/tensor"
+)
+
+// TestThreadsIdentical: splitting the tiles among threads gives the one-
+// thread outputs bit for bit, with a number of threads that does not divide
+// the tiles and more threads than tiles.
+func TestThreadsIdentical(t *testing.T) {
+	needTools(t)
+	prog, err := kernels.Load("attention_1pass")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := prog.Cascades[0]
+	sizes, _, err := c.Bind(map[string]int64{"E": 8, "F": 8, "M": 64, "M0": 16, "P": 80})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, _ := interp.RandomInputs(c, sizes, 4)
+	opts := Options{DType: tensor.F32, Tile: map[string]int64{"P": 16}}
+	one, err := Exec(context.Background(), c, sizes, in, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []int{2, 3, 7} {
+		opts.Threads = n
+		m, err := Generate(c, sizes, opts)
+		if err != nil || m.Threads != n {
+			t.Fatalf("%d threads: module runs %d (%q, %v)", n, m.Threads, m.SingleThreadWhy, err)
+		}
+		got, err := Exec(context.Background(), c, sizes, in, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, v := range got.Tensors["AV"].Data {
+			if w := one.Tensors["AV"].Data[i]; math.Float64bits(v) != math.Float64bits(w) {
+				t.Fatalf("%d threads: AV element %d = %v, one thread %v", n, i, v, w)
+			}
+		}
+	}
+}
+
+// TestThreadsRefused: a cascade whose statements do not all run per tile
+// runs on one thread and says why.
+func TestThreadsRefused(t *testing.T) {
+	prog, err := kernels.Load("gemm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := prog.Cascades[0]
+	sizes, _, _ := c.Bind(map[string]int64{"K": 4, "M": 4, "N": 4})
+	m, err := Generate(c, sizes, Options{DType: tensor.F32, Threads: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Threads != 1 || !strings.Contains(m.SingleThreadWhy, "tiled iterate blocks") {
+		t.Errorf("gemm with 2 threads: %d threads, %q", m.Threads, m.SingleThreadWhy)
+	}
+}

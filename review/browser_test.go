@@ -1,0 +1,303 @@
+package review
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"image"
+	"image/png"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+var updateLayout = flag.Bool("update-layout", false, "rewrite testdata/report-layout.txt from this machine's Chromium")
+
+// checker runs in the page under test: it records errors and console
+// errors from the first script on, and at the end of the body measures
+// what the test asserts, leaving it as JSON in <pre id="fusemax-check">.
+const checkerHead = `<script>window.__errs=[];window.addEventListener("error",e=>__errs.push(String(e.message)));
+const __ce=console.error;console.error=(...a)=>{__errs.push(a.join(" "));__ce(...a)};</script>`
+
+const checkerTail = `<script>(function(){
+const W=document.documentElement.clientWidth, out={width:W,errors:__errs,charts:[],overflow:[],resources:performance.getEntriesByType("resource").length};
+out.scrollWidth=document.documentElement.scrollWidth;out.height=document.documentElement.scrollHeight;
+for(const svg of document.querySelectorAll("svg.chart")){
+  const b=svg.getBoundingClientRect(), marks=[...svg.querySelectorAll(".mark")];
+  let inside=0;for(const m of marks){const r=m.getBoundingClientRect();
+    if(r.width>0&&r.height>0&&r.left>=b.left-6&&r.right<=b.right+6&&r.top>=b.top-6&&r.bottom<=b.bottom+6)inside++;}
+  out.charts.push({id:svg.id,declared:+svg.dataset.marks,marks:marks.length,inside:inside,width:b.width});}
+for(const el of document.body.querySelectorAll("*")){
+  if(el.closest(".scroll")&&!el.classList.contains("scroll"))continue;
+  const r=el.getBoundingClientRect();if(r.right>W+0.5)out.overflow.push(el.tagName+(el.id?"#"+el.id:"")+" right="+Math.round(r.right));}
+const pre=document.createElement("pre");pre.id="fusemax-check";pre.textContent=JSON.stringify(out);document.body.appendChild(pre);})();</script>`
+
+type check struct {
+	Width, ScrollWidth, Height, Resources int
+	Errors                                []string
+	Overflow                              []string
+	Charts                                []struct {
+		ID                      string
+		Declared, Marks, Inside int
+		Width                   float64
+	}
+}
+
+func chromium(t *testing.T) string {
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("CI") != "" {
+		t.Fatal("chromium is not installed, and CI is set: .ci/run installs it (apt-get install -y chromium)")
+	}
+	t.Skip("chromium is not installed (Debian: apt-get install -y chromium); the report's browser test needs it")
+	return ""
+}
+
+// runChromium loads a file headless at 1280 px wide and returns the
+// stdout of the given mode flag (--dump-dom or --screenshot=FILE).
+func runChromium(t *testing.T, bin, page string, height int, mode string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+		"--no-first-run", "--disable-extensions", "--force-device-scale-factor=1", "--user-data-dir="+t.TempDir(),
+		fmt.Sprintf("--window-size=1280,%d", height), mode, "file://"+page)
+	cmd.Dir = t.TempDir()
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("chromium %s: %v", mode, err)
+	}
+	return string(out)
+}
+
+var checkJSON = regexp.MustCompile(`(?s)<pre id="fusemax-check">(.*?)</pre>`)
+
+// inspect injects the checker into page and returns its measurements.
+func inspect(t *testing.T, bin string, page []byte) check {
+	t.Helper()
+	html := strings.Replace(string(page), "<head>", "<head>"+checkerHead, 1)
+	html = strings.Replace(html, "</body>", checkerTail+"</body>", 1)
+	path := filepath.Join(t.TempDir(), "page.html")
+	if err := os.WriteFile(path, []byte(html), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dom := runChromium(t, bin, path, 900, "--dump-dom")
+	m := checkJSON.FindStringSubmatch(dom)
+	if m == nil {
+		t.Fatalf("the checker left no result; the page did not run it")
+	}
+	var c check
+	if err := json.Unmarshal([]byte(strings.NewReplacer("&quot;", `"`, "&amp;", "&", "&lt;", "<", "&gt;", ">").Replace(m[1])), &c); err != nil {
+		t.Fatalf("checker result: %v", err)
+	}
+	return c
+}
+
+func problems(c check) []string {
+	var p []string
+	for _, e := range c.Errors {
+		p = append(p, "console error: "+e)
+	}
+	if c.Resources > 0 {
+		p = append(p, fmt.Sprintf("the page loaded %d resources; it must be self-contained", c.Resources))
+	}
+	if c.ScrollWidth > c.Width {
+		p = append(p, fmt.Sprintf("the page is %d px wide at %d px", c.ScrollWidth, c.Width))
+	}
+	for _, o := range c.Overflow {
+		p = append(p, "overflows 1280 px: "+o)
+	}
+	for _, ch := range c.Charts {
+		if ch.Marks == 0 || ch.Marks != ch.Declared || ch.Inside != ch.Marks {
+			p = append(p, fmt.Sprintf("chart %s: %d marks drawn of %d, %d inside the chart", ch.ID, ch.Marks, ch.Declared, ch.Inside))
+		}
+	}
+	return p
+}
+
+// browserReview is a small real review: three designs at three lengths.
+func browserReview(t *testing.T) []byte {
+	r := &Review{Title: "Browser test review", Profile: DefaultProfile, Baseline: "flat", Designs: []*Design{
+		{Label: "flat", Config: "fusemax-micro24/flat"},
+		{Label: "cascade", Config: "fusemax-micro24/cascade"},
+		{Label: "binding", Config: "fusemax-micro24/binding"},
+	}}
+	var err error
+	if r.Cases, err = WorkloadCases([]string{"BERT"}, []int64{1 << 10, 1 << 14, 1 << 18}); err != nil {
+		t.Fatal(err)
+	}
+	cmp, err := Compare(r, NewEvaluator(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, err := cmp.HTML()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return page
+}
+
+// TestReportInBrowser renders a real report in headless Chromium at 1280
+// px: no console errors, no resources fetched, every chart with all its
+// marks inside it, nothing wider than the window, and a screenshot whose
+// layout matches testdata/report-layout.txt within a tolerance.
+func TestReportInBrowser(t *testing.T) {
+	t.Parallel()
+	bin := chromium(t)
+	page := browserReview(t)
+	c := inspect(t, bin, page)
+	if len(c.Charts) < 8 {
+		t.Errorf("the report has %d charts; want latency, energy, roofline, and utilization and energy per shape", len(c.Charts))
+	}
+	for _, p := range problems(c) {
+		t.Error(p)
+	}
+	path := filepath.Join(t.TempDir(), "report.html")
+	if err := os.WriteFile(path, page, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	shot := filepath.Join(t.TempDir(), "shot.png")
+	runChromium(t, bin, path, c.Height, "--screenshot="+shot)
+	got := layoutOf(t, shot)
+	golden := filepath.Join("testdata", "report-layout.txt")
+	if *updateLayout {
+		if err := os.WriteFile(golden, []byte(got.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want := readLayout(t, golden)
+	if d := got.diff(want); d != "" {
+		t.Errorf("the screenshot's layout differs from %s (regenerate with go test ./review -run TestReportInBrowser -update-layout if the change is meant):\n%s", golden, d)
+	}
+}
+
+// TestBrowserCheckerCatches feeds the checker a broken page: it must see
+// the error, the overflow and the chart without data.
+func TestBrowserCheckerCatches(t *testing.T) {
+	t.Parallel()
+	bin := chromium(t)
+	bad := []byte(`<!DOCTYPE html><html><head></head><body><div style="width:2000px">wide</div>` +
+		`<svg class="chart" id="empty" data-marks="3" viewBox="0 0 10 10"></svg><script>throw new Error("boom")</script></body></html>`)
+	c := inspect(t, bin, bad)
+	got := strings.Join(problems(c), "\n")
+	for _, want := range []string{"boom", "overflows 1280 px: DIV", "chart empty: 0 marks"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("the checker missed %q; it reported:\n%s", want, got)
+		}
+	}
+}
+
+// layout is a screenshot reduced to the mean darkness of 32 px cells:
+// what is where on the page, not its pixels, so that font hinting does
+// not matter but a moved, missing or resized block does.
+type layout struct {
+	w, h  int
+	cells []float64
+}
+
+const cell = 32
+
+func layoutOf(t *testing.T, path string) layout {
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := img.Bounds()
+	l := layout{w: b.Dx() / cell, h: b.Dy() / cell}
+	l.cells = make([]float64, l.w*l.h)
+	for cy := 0; cy < l.h; cy++ {
+		for cx := 0; cx < l.w; cx++ {
+			l.cells[cy*l.w+cx] = darkness(img, b.Min.X+cx*cell, b.Min.Y+cy*cell)
+		}
+	}
+	return l
+}
+
+func darkness(img image.Image, x0, y0 int) float64 {
+	sum := 0.0
+	for y := y0; y < y0+cell; y++ {
+		for x := x0; x < x0+cell; x++ {
+			r, g, b, _ := img.At(x, y).RGBA()
+			sum += 1 - (0.299*float64(r)+0.587*float64(g)+0.114*float64(b))/65535
+		}
+	}
+	return sum / (cell * cell)
+}
+
+func (l layout) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d %d\n", l.w, l.h)
+	for y := 0; y < l.h; y++ {
+		for x := 0; x < l.w; x++ {
+			fmt.Fprintf(&b, "%.3f ", l.cells[y*l.w+x])
+		}
+		b.WriteString("\n")
+	}
+	return b.String()
+}
+
+func readLayout(t *testing.T, path string) layout {
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatalf("%v (generate it with go test ./review -run TestReportInBrowser -update-layout)", err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(nil, 1<<20)
+	var l layout
+	sc.Scan()
+	fmt.Sscan(sc.Text(), &l.w, &l.h)
+	for sc.Scan() {
+		for _, v := range strings.Fields(sc.Text()) {
+			var x float64
+			fmt.Sscan(v, &x)
+			l.cells = append(l.cells, x)
+		}
+	}
+	if len(l.cells) != l.w*l.h {
+		t.Fatalf("%s: %d cells, want %d×%d", path, len(l.cells), l.w, l.h)
+	}
+	return l
+}
+
+// Tolerances: a cell may differ by a quarter of its darkness range (text
+// rendered a pixel off), the page on average by 0.01; its height by two
+// cells.
+const cellTol, meanTol = 0.25, 0.01
+
+func (l layout) diff(want layout) string {
+	if l.w != want.w || math.Abs(float64(l.h-want.h)) > 2 {
+		return fmt.Sprintf("size %d×%d cells, want %d×%d", l.w, l.h, want.w, want.h)
+	}
+	var bad []string
+	sum, n := 0.0, 0
+	for y := 0; y < min(l.h, want.h); y++ {
+		for x := 0; x < l.w; x++ {
+			d := math.Abs(l.cells[y*l.w+x] - want.cells[y*want.w+x])
+			sum, n = sum+d, n+1
+			if d > cellTol && len(bad) < 10 {
+				bad = append(bad, fmt.Sprintf("cell at (%d px, %d px) darkness %.3f, want %.3f", x*cell, y*cell, l.cells[y*l.w+x], want.cells[y*want.w+x]))
+			}
+		}
+	}
+	if mean := sum / float64(max(n, 1)); mean > meanTol {
+		bad = append(bad, fmt.Sprintf("mean difference %.4f > %.4f", mean, meanTol))
+	}
+	return strings.Join(bad, "\n")
+}
