@@ -158,20 +158,44 @@ func (r *spRun) ringExposed(system string, c int64, ideal bool) (float64, error)
 	return rep.ExposedCommS / rep.LatencyS, nil
 }
 
-// MinRingBlock is the smallest block size (to 8 tokens) at which the
-// ring's exposed communication is at most 5% of its latency.
-func (r *spRun) minRingBlock(system string, ideal bool) (int64, error) {
-	lo, hi := int64(8), int64(1<<20) // exposed(lo) > 5% ≥ exposed(hi)
-	for hi-lo > 8 {
-		mid := (lo + hi) / 2 / 8 * 8
-		f, err := r.ringExposed(system, mid, ideal)
+// minRingBlock is the block size (to 8 tokens) below which the ring's
+// exposed communication exceeds 5% of its latency, coming down from blocks
+// of 2·F/B (which hide the transfer): a device model with fixed overheads
+// hides tiny blocks' transfers too, so the search does not start there.
+func (r *spRun) minRingBlock(system string, fb float64, ideal bool) (int64, error) {
+	exposed := func(c int64) (bool, error) {
+		f, err := r.ringExposed(system, c, ideal)
+		return f > 0.05, err
+	}
+	hi := int64(2*fb)/8*8 + 8
+	if e, err := exposed(hi); err != nil || e {
+		return 0, fmt.Errorf("%s: a block of 2·F/B = %d tokens does not hide its transfer (%v)", system, hi, err)
+	}
+	lo := hi
+	for {
+		lo = lo * 9 / 10 / 8 * 8
+		if lo < 8 {
+			return 8, nil
+		}
+		e, err := exposed(lo)
 		if err != nil {
 			return 0, err
 		}
-		if f <= 0.05 {
-			hi = mid
-		} else {
+		if e {
+			break
+		}
+		hi = lo
+	}
+	for hi-lo > 8 { // exposed(lo), hidden(hi)
+		mid := (lo + hi) / 2 / 8 * 8
+		e, err := exposed(mid)
+		if err != nil {
+			return 0, err
+		}
+		if e {
 			lo = mid
+		} else {
+			hi = mid
 		}
 	}
 	return hi, nil
@@ -184,22 +208,23 @@ func (r *spRun) ringBlocks() error {
 		if err != nil {
 			return err
 		}
-		c, err := r.minRingBlock(h.System, true)
+		slow := math.Inf(1)
+		for _, l := range s.Links {
+			slow = math.Min(slow, l.Bandwidth)
+		}
+		fb := s.Device.PeakFLOPs / slow
+		c, err := r.minRingBlock(h.System, fb, true)
 		if err != nil {
 			return err
 		}
 		// With the measured per-device rate, where the device has one.
 		var real any = ""
 		if s.Device.AttentionFLOPs > 0 || s.Device.Arch != "" {
-			v, err := r.minRingBlock(h.System, false)
+			v, err := r.minRingBlock(h.System, fb, false)
 			if err != nil {
 				return err
 			}
 			real = v
-		}
-		slow := math.Inf(1)
-		for _, l := range s.Links {
-			slow = math.Min(slow, l.Bandwidth)
 		}
 		chk := SPCheck{What: "Ring Attention min block, " + h.Host, Simulated: float64(c), Paper: h.MinBlock, Tolerance: 0.10}
 		r.out.Checks = append(r.out.Checks, chk)
