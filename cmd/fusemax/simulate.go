@@ -82,6 +82,9 @@ see docs/multidevice.md.`,
 			} else if mappingRef != "" && multi.IsSharding(mappingRef) {
 				return usagef("mapping %s shards ranks across devices: give the system with --system (one of %s)", mappingRef, strings.Join(specs.Names("system"), ", "))
 			}
+			if config != "" && (archRef != "" || mappingRef != "") {
+				return usagef("--config names its own arch and mapping; give --config, or --arch and --mapping, not both (change a spec value with --set)")
+			}
 			var archSets []string
 			if config != "" {
 				conf, err := lower.LoadConfig(config)
