@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"image/color"
 	"math"
-	"strconv"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"gonum.org/v1/plot"
