@@ -35,6 +35,7 @@ func TestCheckErrors(t *testing.T) {
 		{"reducer on kept var", "  Z[p] = Q[e, p] :: max(p)\n", "p is not reduced here"},
 		{"max arity", "  Z[p] = max(Q[e, p])\n", "max(a, b) takes two arguments; to reduce a rank, write :: max(r)"},
 		{"unknown function", "  Z[p] = tan(Q[e, p])\n", "unknown function tan"},
+		{"filtered read outside everywhere", "  S[m, p] = Q[e, p] * K[e, m]\n  Z[p: p > 0] = S[M + 1, p]\n", "outside its dimension 1 at every point"},
 		{"pow arity", "  Z[p] = pow(Q[e, p])\n", "pow(x, y) takes two arguments, not 1"},
 		{"topk with reduction", "  Z[p] = Q[e, p] :: topk(p, 2)\n", "cannot be combined with a reduction"},
 		{"topk off the left", "  S[e, p] = Q[e, p]\n  T[e, p] = S[e, p] :: topk(m, 2)\n  Z[p] = T[e, p]\n", "m is not one"},
@@ -66,6 +67,9 @@ func TestCheckAccepts(t *testing.T) {
 		"cascade c { ranks E, M, P\n input Q[e, p], K[e, m]\n output Z[p], W[p]\n Z[p] = Q[e, p] * K[e, m] / sqrt(E) :: min(m) sum(e)\n W[p] = Q[e, p] :: sum(e) }",
 		// two filtered definitions writing complementary points
 		"cascade c { ranks K\n input A[k]\n output Z[k]\n Z[k: k == 0] = A[k]\n Z[k: k > 0] = 2 * A[k] }",
+		// the added functions, index variables as values, a data filter,
+		// topk with a rank size as its count, a partial output
+		"cascade c { ranks M, P, T\n input X[m, p], S[m, p]\n output partial Y[m, p]\n output Z[m, p]\n Y[m, p: S[m, p] > -0.5 && m <= p] = tanh(X[m, p]) * sign(X[m, p]) + exp2(p - m) + log2(1 + abs(X[m, p])) + pow(2, m) + erf(X[m, p])\n Z[m, p] = X[m, p] :: topk(m, T) }",
 	}
 	for _, s := range srcs {
 		mustParse(t, s)
