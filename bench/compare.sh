@@ -4,8 +4,9 @@
 # inputs, in the same run, one BLAS thread. For each N (M = P = N, E = F =
 # 64, M0 = 64) it reports the NumPy compute and whole-script times, fusemax's
 # whole command with a cold build cache (an empty FUSEMAX_CACHE), with a warm
-# one, and warm with --threads 2, each command's peak RSS (GNU time's %M:
-# the largest process of the command), the size of the inputs and output,
+# one, and warm with --threads 2, the peak RSS of the warm command and of
+# the NumPy script (GNU time's %M: the largest process of the command; the
+# cold command's is opt's or llc's), the size of the inputs and output,
 # and the largest difference between the two AV results. Times are wall
 # seconds, then user+system CPU seconds in parentheses: on a shared machine
 # the wall time includes waiting for a core, the CPU time does not.
@@ -59,8 +60,8 @@ for name, shape in (('Q', (64, $n)), ('K', (64, $n)), ('V', (64, $n))):
     read -r a b c e <"$d/np.t"; np_whole=$(w "$a" "$b" "$c" "$e"); np_rss=$((b / 1024))
     dav=$("$py" -c "import numpy as np; print('%.1e' % np.abs(np.load('$d/fm/AV.npy') - np.load('$d/npout/AV.npy')).max())")
   fi
-  read -r a rss c e <"$d/cold"; cold=$(w "$a" "$rss" "$c" "$e")
-  read -r a b c e <"$d/warm"; warm=$(w "$a" "$b" "$c" "$e")
+  read -r a b c e <"$d/cold"; cold=$(w "$a" "$b" "$c" "$e")
+  read -r a rss c e <"$d/warm"; warm=$(w "$a" "$rss" "$c" "$e")
   read -r a b c e <"$d/warm2"; warm2=$(w "$a" "$b" "$c" "$e")
   io=$((4 * 64 * n * 4 / 1048576))
   printf "$fmt" "$n" "$np_comp" "$np_whole" "$np_rss" "$cold" "$warm" "$warm2" $((rss / 1024)) "$io" "$dav"
