@@ -18,6 +18,7 @@ type Spec struct {
 	WordBytes float64
 	Memories  []*Memory // outermost (DRAM) first
 	Arrays    []*Array  // in spec order
+	GPU       *GPU      // set for a `kind: gpu` spec (gpu.go), whose Memories and Arrays are empty
 }
 
 // Memory is one storage level. The outermost level is off chip: it has a
@@ -210,6 +211,9 @@ func Parse(file string, src []byte, sets []string) (*Spec, error) {
 
 // Decode validates a parsed spec document.
 func Decode(d *specs.Doc) (*Spec, error) {
+	if isGPU(d) {
+		return decodeGPU(d)
+	}
 	var errs specs.Errors
 	top := d.Obj(d.Root, "arch", &errs)
 	s := &Spec{File: d.File}
@@ -321,6 +325,9 @@ func decodePE(o *specs.Obj, errs *specs.Errors) PE {
 
 // Describe prints a one-line summary, for reports.
 func (s *Spec) Describe() string {
+	if s.GPU != nil {
+		return s.GPU.describe(s.Name)
+	}
 	var parts []string
 	for _, a := range s.Arrays {
 		d := make([]string, len(a.Dims))

@@ -284,8 +284,9 @@ func (c *checker) iterate(it *syntax.Iterate) {
 	for _, item := range it.Body {
 		c.item(item, loop)
 	}
-	if len(loop.Body) == 0 {
-		c.errorf(loop.Pos, "empty iterate block")
+	if len(it.Body) == 0 {
+		// A block whose statements were all rejected has its errors already.
+		c.errorf(loop.Pos, "empty iterate block: it needs at least one statement")
 	}
 }
 

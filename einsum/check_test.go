@@ -101,3 +101,16 @@ func TestRenderEscapesAndClips(t *testing.T) {
 		t.Errorf("long line not clipped around the caret:\n%s", got)
 	}
 }
+
+// A block whose only statement is rejected is not reported as empty too.
+func TestIterateBlockNotEmpty(t *testing.T) {
+	src := "cascade c {\n  ranks M\n  input A[m]\n  output Z[m]\n  iterate m until m >= M {\n    Z[m] = A[m]\n  }\n}\n"
+	_, err := Parse("t.einsum", []byte(src))
+	if err == nil || strings.Contains(err.Error(), "empty iterate block") || !strings.Contains(err.Error(), "output Z cannot be defined inside an iterate block") {
+		t.Errorf("got %v", err)
+	}
+	_, err = Parse("t.einsum", []byte("cascade c {\n  ranks M\n  input A[m]\n  output Z[m]\n  Z[m] = A[m]\n  iterate m until m >= M {\n  }\n}\n"))
+	if err == nil || !strings.Contains(err.Error(), "t.einsum:6:3: empty iterate block: it needs at least one statement") {
+		t.Errorf("got %v", err)
+	}
+}

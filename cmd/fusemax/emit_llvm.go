@@ -65,6 +65,9 @@ func (f *llvmFlags) options() (llvm.Options, error) {
 	if err != nil {
 		return o, usagef("--storage: %v", err)
 	}
+	if f.tile != "" && f.noTile {
+		return o, usagef("--tile and --no-tile contradict each other; give one of them")
+	}
 	if f.mapping != "" && (f.tile != "" || f.noTile) {
 		return o, usagef("--mapping sets the tiling; give either it or --tile/--no-tile")
 	}

@@ -37,6 +37,10 @@ func TestRejections(t *testing.T) {
 		{[]string{"eval", "attention_3pass", "--shape", "E=8,F=8,M=8,P=8", "--max-memory", "1K", "--out", out}, 1, "over the memory budget of 1.0 KiB"},
 		{[]string{"eval", "attention_3pass", "--shape", "E=8,F=8,M=8,P=8", "--max-memory", "lots", "--out", out}, 2, `--max-memory: "lots" is not a positive byte count`},
 		{[]string{"analyze", "attention_1pass", "--shape", "E=64,F=64,M=64K,M0=64,P=64K"}, 1, "over the memory budget"},
+		// Bad usage is exit 2 with what to do instead.
+		{[]string{"completion", "tcsh"}, 2, `unknown command "tcsh" (choose one of: bash, fish, powershell, zsh)`},
+		{[]string{"emit-llvm", "toy_cascade1", "--shape", "K=8", "--tile", "K=4", "--no-tile"}, 2, "--tile and --no-tile contradict each other"},
+		{[]string{"simulate", "--config", "fusemax-micro24/binding", "--arch", "flat-cloud", "--workload", "BERT", "--seq", "1K"}, 2, "--config names its own arch and mapping"},
 		// Two cascades whose outputs are 2x apart do not agree.
 		{[]string{"analyze", twice}, 1, "b: output Z differs from a's (max |Δ| 1, relative 1)"},
 		// Spec values out of range are errors, not NaN or a wrapped integer.

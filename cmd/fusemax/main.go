@@ -33,6 +33,7 @@ func usagef(format string, args ...any) error {
 
 func main() {
 	rootCmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
+	strictGroups(rootCmd)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	watchInterrupts(cancel, done)

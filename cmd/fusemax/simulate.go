@@ -20,7 +20,7 @@ import (
 )
 
 func init() {
-	var config, archRef, mappingRef, cascade, shapeArg, model, seq, out, profile, system, objective, emitMapping string
+	var config, archRef, mappingRef, cascade, shapeArg, model, seq, out, profile, system, dtype, objective, emitMapping string
 	var sets []string
 	var pipeline, full, ideal bool
 	cmd := &cobra.Command{
@@ -52,6 +52,10 @@ what stays off chip searched (bounded, deterministic) for the least
 --objective (edp, latency or energy). The output prints it; --emit-mapping
 FILE saves it to edit and pass back with --mapping.
 
+A GPU spec (a100-sxm4-80gb, h100-sxm5-80gb, h200-sxm-141gb) takes a GPU
+mapping (fa2, fa3, standard) and reports TFLOP/s, the bounding unit,
+occupancy and waves; see docs/gpu.md.
+
 The workload is a built-in model at a sequence length (BERT, TrXL, T5, XLM;
 M = P = LEN) or any shape; sizes the cascade does not name (B, H) count
 independent instances.
@@ -63,7 +67,8 @@ see docs/multidevice.md.`,
 		Example: `  fusemax simulate --config fusemax-micro24/binding --workload BERT --seq 64K
   fusemax simulate attention_1pass --arch fusemax-cloud --mapping fusemax-binding --shape B=1,H=32,E=128,F=128,M=8192,P=8192 -o json
   fusemax simulate --config fusemax-micro24/flat --workload XLM --seq 16K --set arch.memory.L3.capacity=64MiB
-  fusemax simulate attention_3pass --arch flat-cloud --shape B=1,H=16,E=64,F=64,M=4096,P=4096 --emit-mapping my.yaml`,
+  fusemax simulate attention_3pass --arch flat-cloud --shape B=1,H=16,E=64,F=64,M=4096,P=4096 --emit-mapping my.yaml
+  fusemax simulate attention_1pass --arch h100-sxm5-80gb --mapping fa3 --shape B=4,H=16,E=128,F=128,M=8K,P=8K --dtype fp16 -o json`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if out != "table" && out != "json" && out != "csv" {
@@ -83,6 +88,9 @@ see docs/multidevice.md.`,
 				return simulateSystem(cmd, kernel, cascade, system, mappingRef, shapeArg, out, sets, ideal)
 			} else if mappingRef != "" && multi.IsSharding(mappingRef) {
 				return usagef("mapping %s shards ranks across devices: give the system with --system (one of %s)", mappingRef, strings.Join(specs.Names("system"), ", "))
+			}
+			if config != "" && (archRef != "" || mappingRef != "") {
+				return usagef("--config names its own arch and mapping; give --config, or --arch and --mapping, not both (change a spec value with --set)")
 			}
 			var archSets []string
 			if config != "" {
@@ -123,6 +131,9 @@ see docs/multidevice.md.`,
 			a, err := arch.Load(archRef, archSets)
 			if err != nil {
 				return err
+			}
+			if a.GPU != nil || isGPUMapping(mappingRef) || dtype != "" {
+				return simulateGPU(cmd.OutOrStdout(), c, a, mappingRef, shape, mapSets, dtype, out)
 			}
 			var m *lower.Mapping
 			if mappingRef == "" {
@@ -184,6 +195,7 @@ see docs/multidevice.md.`,
 	f.StringVar(&objective, "objective", "", "what a mapping search minimises: edp (default), latency or energy")
 	f.StringVar(&emitMapping, "emit-mapping", "", "write the derived mapping (no --mapping given) to this file, to save and edit it")
 	f.StringVar(&profile, "energy-profile", "", "energy accounting: physical (default) or fusemax-micro24 (the FuseMax artifact's)")
+	f.StringVar(&dtype, "dtype", "", "GPU specs only: element type fp16 (default), bf16, fp8 or tf32")
 	rootCmd.AddCommand(cmd)
 }
 

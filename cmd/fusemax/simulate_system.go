@@ -87,6 +87,9 @@ func writeSystemTable(w io.Writer, r *multi.Report) {
 		fmt.Fprintf(tw, "%d\t%.6g\t%.6g\t%.4g\t%.4g\t\n", d.Device, d.ComputeS, d.CommunicationS, d.LiveWork, d.MemoryBytes/(1<<30))
 	}
 	tw.Flush()
+	for _, n := range r.Notes {
+		fmt.Fprintln(w, "\nnote:", n)
+	}
 	if !r.MemoryFits {
 		fmt.Fprintln(w, "\nwarning: a device's share exceeds its memory")
 	}

@@ -68,10 +68,12 @@ func ParseFile(filename string, src []byte) (*File, error) {
 	return f, nil
 }
 
-// checkNesting rejects text nested deeper than MaxNesting before the
-// recursive parser sees it. It counts open brackets of every kind and runs
-// of minus signs (each one a unary operator the grammar recurses on); a
-// lexing error is left for the parser to report.
+// checkNesting rejects, before the recursive parser sees them, text nested
+// deeper than MaxNesting (open brackets of every kind, and runs of minus
+// signs: each a unary operator the grammar recurses on) and unbalanced
+// brackets, which the parser would report far from the cause (an unclosed
+// '(' as an unexpected token where it gave up). A lexing error is left for
+// the parser to report.
 func checkNesting(filename, text string) error {
 	lx, err := einsumLexer.LexString(filename, text)
 	if err != nil {
@@ -79,28 +81,44 @@ func checkNesting(filename, text string) error {
 	}
 	syms := einsumLexer.Symbols()
 	space, comment := syms["Whitespace"], syms["Comment"]
-	depth, minuses := 0, 0
+	var open []lexer.Token
+	minuses := 0
 	for {
 		tok, err := lx.Next()
-		if err != nil || tok.EOF() {
+		if err != nil {
 			return nil
 		}
-		switch tok.Value {
+		if tok.EOF() {
+			if len(open) > 0 {
+				o := open[len(open)-1]
+				return &Error{Pos: o.Pos, Msg: fmt.Sprintf("this %q is never closed: %q missing before the end of the file", o.Value, closer[o.Value])}
+			}
+			return nil
+		}
+		switch v := tok.Value; v {
 		case "(", "[", "{":
-			depth++
+			open = append(open, tok)
 		case ")", "]", "}":
-			depth = max(depth-1, 0)
+			if len(open) == 0 {
+				return &Error{Pos: tok.Pos, Msg: fmt.Sprintf("unmatched %q: no bracket is open here", v)}
+			}
+			if o := open[len(open)-1]; closer[o.Value] != v {
+				return &Error{Pos: o.Pos, Msg: fmt.Sprintf("this %q is not closed: %q expected before the %q at line %d, column %d", o.Value, closer[o.Value], v, tok.Pos.Line, tok.Pos.Column)}
+			}
+			open = open[:len(open)-1]
 		}
 		if tok.Value == "-" || tok.Value == "−" {
 			minuses++
 		} else if tok.Type != space && tok.Type != comment {
 			minuses = 0
 		}
-		if depth > MaxNesting || minuses > MaxNesting {
+		if len(open) > MaxNesting || minuses > MaxNesting {
 			return &Error{Pos: tok.Pos, Msg: fmt.Sprintf("nested more than %d levels deep; split the expression into several statements", MaxNesting)}
 		}
 	}
 }
+
+var closer = map[string]string{"(": ")", "[": "]", "{": "}"}
 
 // positionOf is the line and column of byte offset i of text.
 func positionOf(filename, text string, i int) lexer.Position {
@@ -148,6 +166,9 @@ func convertError(filename string, err error) error {
 
 // friendly rewrites participle's grammar-speak into the language's terms.
 func friendly(msg string) string {
+	if i := strings.Index(msg, " (expected "); i >= 0 && strings.HasSuffix(msg, ")") {
+		msg = msg[:i] + "; expected " + expectation(msg[i+len(" (expected "):len(msg)-1])
+	}
 	r := strings.NewReplacer(
 		`<ident>`, "a name",
 		`<int>`, "an integer",
@@ -165,4 +186,45 @@ func friendly(msg string) string {
 		return "unexpected character"
 	}
 	return msg
+}
+
+// productions names the grammar's rules in the language's terms, for
+// "expected ..." in syntax errors (participle reports the rule it was in).
+var productions = map[string]string{
+	"Reducer":    "a reducer: max(RANK), min(RANK) or sum(RANK)",
+	"Index":      "an index expression such as m or m1*M0 + m0",
+	"Affine":     "an index expression such as m or m1*M0 + m0",
+	"AffTerm":    "an index expression such as m or m1*M0 + m0",
+	"AffFactor":  "an index expression such as m or m1*M0 + m0",
+	"Expr":       "an expression",
+	"Term":       "an expression",
+	"Unary":      "an expression",
+	"Primary":    "an expression",
+	"Cond":       "a comparison such as m1 >= M1",
+	"Name":       "a name",
+	"Item":       "a declaration or a statement",
+	"Stmt":       "a statement such as Z[k] = A[k]",
+	"Access":     "a tensor such as A[k]",
+	"TensorDecl": "a tensor declaration such as Q[e, p]",
+	"TensorList": "a tensor declaration such as Q[e, p]",
+	"Cascade":    "cascade NAME { ... }",
+	"EqSign":     `"="`,
+}
+
+// expectation turns participle's expected sequence (`Expr ("::"
+// Reducer+)? ";"?`) into what may come next: its first element, in words.
+func expectation(seq string) string {
+	first := strings.Fields(seq)
+	if len(first) == 0 {
+		return seq
+	}
+	tok := strings.TrimLeft(first[0], "(")
+	tok = strings.TrimRight(tok, "+*?)")
+	if d, ok := productions[tok]; ok {
+		return d
+	}
+	if strings.HasPrefix(tok, `"`) || strings.HasPrefix(tok, "<") {
+		return tok // a literal, or a token class the caller words
+	}
+	return "something else"
 }

@@ -1,6 +1,7 @@
 package syntax
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -82,7 +83,13 @@ func TestParseErrors(t *testing.T) {
 		{"cascade {", "t.einsum:1:9:"},
 		{"cascade c { ranks M\n  X[m] = = 1 }", "t.einsum:2:10:"},
 		{"cascade c { ranks M\n  X[m] = $ }", "t.einsum:2:10: unexpected character"},
-		{"cascade c { ranks M\n", "t.einsum:2:1:"},
+		{"cascade c { ranks M\n", "t.einsum:1:11: this \"{\" is never closed: \"}\" missing before the end of the file"},
+		// An unclosed bracket is reported where it opens, not where the parser gave up.
+		{"cascade c { ranks K\n Z[k] = (A[k] + 1\n}", "t.einsum:2:9: this \"(\" is not closed: \")\" expected before the \"}\" at line 3, column 1"},
+		{"cascade c { ranks K\n Z[k] = A[k]) }", "t.einsum:1:11: this \"{\" is not closed: \"}\" expected before the \")\""},
+		{"Z[k] = A[k]) }", "t.einsum:1:12: unmatched \")\""},
+		{"cascade c { ranks K\n Z = A[k] ::\n}", "t.einsum:3:1: unexpected token \"}\"; expected a reducer: max(RANK), min(RANK) or sum(RANK)"},
+		{"cascade c { ranks K\n Z[] = A[k]\n}", "t.einsum:2:4: unexpected token \"]\"; expected an index expression"},
 		{"a\x00b", "t.einsum:1:2: file contains a NUL byte"},
 		{"cascade c { ranks K\n Y[k] = \xff }", "t.einsum:2:9: invalid UTF-8"},
 		// Nesting is bounded before the recursive parser runs (300,000
@@ -124,6 +131,24 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("printing is not stable:\n%s\n---\n%s", out, out2)
 		}
 	})
+}
+
+// TestParseErrorsSpeakTheLanguage: no grammar rule names in messages.
+func TestParseErrorsSpeakTheLanguage(t *testing.T) {
+	srcs := []string{
+		"cascade c {\n Z = A[k] ::\n}", "cascade c {\n Z[] = A[k]\n}", "cascade c {\n Z[k] = A[k] :: max()\n}",
+		"cascade c {\n Z[k] = \n}", "cascade c {\n ranks K, \n}", "cascade c {\n split K into\n}",
+		"cascade c {\n iterate m until {\n}\n}", "cascade c {\n input \n}", "cascade c {\n Z[k] = A[k] * \n}",
+	}
+	rules := regexp.MustCompile(`\b(Reducer|Index|Expr|Term|Unary|Primary|Cond|DataCond|Name|Item|Stmt|Access|Affine|AffTerm|TensorDecl|TensorList)\b|\(expected`)
+	for _, src := range srcs {
+		_, err := ParseFile("t.einsum", []byte(src))
+		if err == nil {
+			t.Errorf("%q parsed", src)
+		} else if m := rules.FindString(err.Error()); m != "" {
+			t.Errorf("%q: %v: grammar internals (%s) in the message", src, err, m)
+		}
+	}
 }
 
 // TestParseNestingAllowed: the limit leaves room for deep real expressions.

@@ -88,7 +88,7 @@ func ParseMapping(file string, src []byte, sets []string) (*Mapping, error) {
 	m.Schedule = top.Str("schedule", true)
 	m.Heads = top.Str("heads", false)
 	m.Group = top.Int("group", false, 0)
-	m.Buffers = 2
+	m.Buffers = 2 // double buffering unless the mapping says otherwise
 	if top.Get("buffers") != nil {
 		m.Buffers = top.Int("buffers", false, 1)
 	}

@@ -224,11 +224,15 @@ func tensorBytes(c *einsum.Cascade, t *einsum.Tensor, shape map[string]int64, wo
 	if err != nil {
 		return 0, err
 	}
-	n, err := t.Size().Eval(sizes)
-	if err != nil {
-		return 0, err
+	n := 1.0 // in floating point: extents up to 2^40 each would overflow a product in int64
+	for _, d := range t.Dims {
+		v, err := d.Extent.Eval(sizes)
+		if err != nil {
+			return 0, err
+		}
+		n *= float64(v)
 	}
-	return float64(n) * inst * word, nil
+	return n * inst * word, nil
 }
 
 // ioBytes is the cascade's inputs and outputs at shape: the traffic of a

@@ -159,6 +159,7 @@ func TestSimulateErrors(t *testing.T) {
 		{"attention_1pass", "tpuv4-4x4-torus", nil, "ring", nil, attnShape(16384, 16384), Options{}, "only the ideal mode"},
 		{"attention_1pass", "8xa100-nvlink", nil, "ulysses", nil, map[string]int64{"B": 1, "H": 4, "E": 64, "F": 64, "P": 8192, "M": 8192}, Options{}, "does not divide among 8"},
 		{"attention_1pass_causal", "8xa100-nvlink", nil, "striped", []string{"mask_tile.P=1", "mask_tile.M=1"}, attnShape(65536, 65536), Options{}, "give a larger mask_tile"},
+		{"attention_1pass", "8xa100-nvlink", []string{"count=512"}, "ring", nil, attnShape(1<<20, 1<<20), Options{Ideal: true}, "at most 256 devices per group"},
 		{"attention_1pass", "8xa100-nvlink", nil, "ring", nil, map[string]int64{"H": 32, "E": 128, "F": 128, "P": 8192}, Options{}, "no size for M"},
 	} {
 		s, err := arch.LoadSystem(tc.system, tc.sysSets)
@@ -225,4 +226,44 @@ func ExampleSimulate() {
 	r, _ := Simulate(p.Cascades[0], s, m, map[string]int64{"B": 1, "H": 32, "E": 128, "F": 128, "P": 65536, "M": 65536}, Options{Ideal: true})
 	fmt.Printf("%s on %s: speedup %.2f, exposed communication %.3g s, %d steps\n", r.Schedule, r.System, r.Speedup, r.ExposedCommS, r.CommSteps)
 	// Output: ring on 8xa100-nvlink: speedup 8.00, exposed communication 0 s, 7 steps
+}
+
+// The device model times the dense block; the original cascade keeps its
+// filters.
+func TestUnmaskedCopy(t *testing.T) {
+	c := cascade(t, "attention_1pass_causal")
+	d := unmasked(c)
+	if !hasFilters(c) || hasFilters(d) {
+		t.Fatalf("filters: original %v, copy %v", hasFilters(c), hasFilters(d))
+	}
+	shape := attnShape(1024, 1024)
+	a, _ := MatrixFLOPs(c, shape)
+	b, _ := MatrixFLOPs(d, shape)
+	if a != b || a != 4*1024*1024*128*32 {
+		t.Errorf("matrix FLOPs %g and %g, want %d", a, b, 4*1024*1024*128*32)
+	}
+	for _, e := range d.Einsums {
+		for _, r := range e.Reads() {
+			if d.Tensor(r.Tensor.Name) != r.Tensor {
+				t.Errorf("%s reads a tensor of the original cascade", e.Name())
+			}
+		}
+		if e.Loop != nil && !contains(d.Loops, e.Loop) {
+			t.Errorf("%s is in a loop of the original cascade", e.Name())
+		}
+	}
+	// A lowered FuseMax device runs the causal cascade's dense blocks.
+	r := simulate(t, "attention_1pass_causal", "testdata/4xfusemax-ring.yaml", nil, "striped", []string{"mask_tile.P=256", "mask_tile.M=256"}, attnShape(16384, 16384), Options{})
+	if r.Imbalance > 1.05 || r.Speedup < 3 {
+		t.Errorf("striped on 4 FuseMax: imbalance %.3f, speedup %.3f", r.Imbalance, r.Speedup)
+	}
+}
+
+func contains[T comparable](list []T, x T) bool {
+	for _, y := range list {
+		if y == x {
+			return true
+		}
+	}
+	return false
 }

@@ -18,7 +18,7 @@ func (r *run) ring() error {
 	}
 	ck := r.k / r.g
 	step := r.at(cq, ck, r.groups)
-	cost, err := r.model.Cost(r.c, step)
+	cost, err := r.model.Cost(r.dense, step)
 	if err != nil {
 		return err
 	}
@@ -105,7 +105,7 @@ func (r *run) emitRing(b *builder, times [][]float64, bytes, extra float64) erro
 func (r *run) tree() error {
 	ck := r.k / r.g
 	step := r.at(r.q, ck, r.groups)
-	cost, err := r.model.Cost(r.c, step)
+	cost, err := r.model.Cost(r.dense, step)
 	if err != nil {
 		return err
 	}
@@ -168,7 +168,7 @@ func (r *run) tree() error {
 func (r *run) ulysses() error {
 	local := r.at(r.q/r.g, r.k/r.g, r.groups)
 	attn := r.at(r.q, r.k, r.groups*r.g)
-	cost, err := r.model.Cost(r.c, attn)
+	cost, err := r.model.Cost(r.dense, attn)
 	if err != nil {
 		return err
 	}

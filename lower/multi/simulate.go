@@ -8,7 +8,6 @@ import (
 	"github.com/fusemax/fusemax/arch"
 	"github.com/fusemax/fusemax/einsum"
 	"github.com/fusemax/fusemax/lower"
-	"github.com/fusemax/fusemax/sim"
 )
 
 // Options tunes a multi-device run.
@@ -68,11 +67,14 @@ type Report struct {
 	LinkEnergyPJ  float64            `json:"link_energy_pj"`
 	MemoryFits    bool               `json:"memory_fits"`
 	PerDevice     []DeviceReport     `json:"per_device"`
+	// Notes says what in the specs had no effect on this run.
+	Notes []string `json:"notes,omitempty"`
 }
 
 // run is one multi-device evaluation in progress.
 type run struct {
 	c            *einsum.Cascade
+	dense        *einsum.Cascade // c without filters: what the device model times
 	sys          *arch.System
 	m            *Mapping
 	opt          Options
@@ -117,7 +119,7 @@ func Simulate(c *einsum.Cascade, s *arch.System, m *Mapping, shape map[string]in
 }
 
 func prepare(c *einsum.Cascade, s *arch.System, m *Mapping, shape map[string]int64, opt Options) (*run, error) {
-	r := &run{c: c, sys: s, m: m, opt: opt, shape: shape, attnFactor: 1, commFactor: 1, extraFactor: 1}
+	r := &run{c: c, dense: unmasked(c), sys: s, m: m, opt: opt, shape: shape, attnFactor: 1, commFactor: 1, extraFactor: 1}
 	if opt.Training {
 		r.attnFactor, r.commFactor, r.extraFactor = 3.5, 3, 3
 	}
@@ -194,6 +196,10 @@ func indexesOutput(c *einsum.Cascade, rk *einsum.Rank) bool {
 	return false
 }
 
+// maxGroup bounds a ring or all-to-all group: its schedule has a compute
+// and a transfer per device and step (or peer).
+const maxGroup = 256
+
 // devices sizes the sequence-parallel group and checks every division.
 func (r *run) devices() error {
 	n := int64(r.sys.Count)
@@ -224,6 +230,9 @@ func (r *run) devices() error {
 	}
 	if r.m.Schedule == Ulysses {
 		checks = append(checks, div("heads "+r.m.Heads, heads/r.groups, r.g))
+	}
+	if r.m.Schedule != Tree && r.g > maxGroup {
+		checks = append(checks, fmt.Errorf("schedule %s over %d devices unrolls %d² operations: at most %d devices per group (set the mapping's group)", r.m.Schedule, r.g, r.g, maxGroup))
 	}
 	if r.m.Schedule == Tree && bits.OnesCount64(uint64(r.g)) != 1 {
 		checks = append(checks, fmt.Errorf("tree merges over a power-of-two group, not %d devices", r.g))
@@ -262,7 +271,7 @@ func (r *run) extraSeconds(tokens int64, share float64) float64 {
 
 // single times the whole problem on one device, the speedup's baseline.
 func (r *run) single() error {
-	cost, err := r.model.Cost(r.c, r.shape)
+	cost, err := r.model.Cost(r.dense, r.shape)
 	if err != nil {
 		return err
 	}
@@ -324,10 +333,36 @@ func (r *run) report() (*Report, error) {
 		rep.Imbalance = most / (sum / float64(len(r.devs)))
 	}
 	rep.PerDevice = r.devs
+	rep.Notes = r.notes()
 	if math.IsNaN(rep.LatencyS) || math.IsInf(rep.LatencyS, 0) {
 		return nil, fmt.Errorf("the schedule's latency is not finite")
 	}
 	return rep, nil
 }
 
-var _ = sim.Options{}
+// notes lists what the specs say that this run could not use, so that
+// nothing is ignored silently.
+func (r *run) notes() []string {
+	var out []string
+	if len(r.m.MaskTile) > 0 && len(r.mask.conds) == 0 {
+		out = append(out, fmt.Sprintf("mask_tile has no effect: cascade %s has no filter on %s and %s alone, so every tile is computed", r.c.Name, r.query, r.key))
+	}
+	if r.m.Schedule == Tree || r.m.Schedule == Ulysses {
+		if r.m.Buffers != 2 {
+			out = append(out, fmt.Sprintf("buffers = %d has no effect: schedule %s holds no key/value block in flight", r.m.Buffers, r.m.Schedule))
+		}
+	}
+	if r.opt.Ideal {
+		for _, l := range r.sys.LinkNames() {
+			if r.sys.Links[l].LatencyS > 0 {
+				out = append(out, fmt.Sprintf("link %s's latency is not charged in the ideal mode", l))
+			}
+		}
+	}
+	if r.m.Heads != "" && r.groups == 1 && r.m.Schedule != Ulysses {
+		if _, ok := r.shape[r.m.Heads]; !ok {
+			out = append(out, fmt.Sprintf("heads = %s is not in the shape", r.m.Heads))
+		}
+	}
+	return out
+}

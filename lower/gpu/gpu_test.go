@@ -1,0 +1,239 @@
+package gpu
+
+import (
+	"math"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/fusemax/fusemax/arch"
+	"github.com/fusemax/fusemax/einsum"
+	"github.com/fusemax/fusemax/kernels"
+)
+
+func cascade(t testing.TB, name string) *einsum.Cascade {
+	t.Helper()
+	if strings.HasSuffix(name, ".einsum") {
+		src, err := os.ReadFile("testdata/" + name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := einsum.Parse(name, src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p.Cascades[0]
+	}
+	p, err := kernels.Load(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p.Cascades[0]
+}
+
+func simulate(t testing.TB, kernel, gpuName, mapping, shape string, sets ...string) (*Report, error) {
+	t.Helper()
+	a, err := arch.Load(gpuName, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := LoadMapping(mapping, sets)
+	if err != nil {
+		return nil, err
+	}
+	return Simulate(cascade(t, kernel), a, m, parseShape(t, shape), "fp16")
+}
+
+func parseShape(t testing.TB, s string) map[string]int64 {
+	t.Helper()
+	out := map[string]int64{}
+	for _, kv := range strings.Split(s, ",") {
+		k, v, _ := strings.Cut(kv, "=")
+		n := int64(0)
+		for _, c := range v {
+			n = n*10 + int64(c-'0')
+		}
+		out[k] = n
+	}
+	return out
+}
+
+func TestShippedGPUSpecs(t *testing.T) {
+	for _, c := range []struct {
+		name, path string
+		tflops     float64
+	}{{"a100-sxm4-80gb", "mma_sync", 312}, {"h100-sxm5-80gb", "wgmma", 989}, {"h200-sxm-141gb", "wgmma", 989}} {
+		a, err := arch.Load(c.name, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := a.GPU.Peak(c.path, "fp16") / 1e12; math.Abs(got-c.tflops) > 1 {
+			t.Errorf("%s: %s fp16 peak %.1f TFLOP/s, want %.0f", c.name, c.path, got, c.tflops)
+		}
+	}
+}
+
+// The example command: the fields a user scripts against.
+func TestSimulateFA3H100(t *testing.T) {
+	r, err := simulate(t, "attention_1pass", "h100-sxm5-80gb", "fa3", "B=4,H=16,E=128,F=128,M=8192,P=8192")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.LatencyS <= 0 || r.TFLOPS < 400 || r.TFLOPS > 989 || r.BoundBy == "" {
+		t.Errorf("latency %g, %g TFLOP/s, bound by %q", r.LatencyS, r.TFLOPS, r.BoundBy)
+	}
+	for _, u := range unitNames {
+		if _, ok := r.Utilization[u]; !ok {
+			t.Errorf("no utilization of %s", u)
+		}
+	}
+	want := 4 * 8192.0 * 8192 * 128 * 16 * 4
+	if math.Abs(r.UsefulFLOPs-want)/want > 1e-12 {
+		t.Errorf("useful FLOPs %g, want the published convention %g", r.UsefulFLOPs, want)
+	}
+	if r.Shape["M0"] != 176 || r.Occupancy.CTAsPerSM != 1 || r.Grid.CTAs != 64*64 {
+		t.Errorf("M0 %d, %d CTAs/SM, %d CTAs", r.Shape["M0"], r.Occupancy.CTAsPerSM, r.Grid.CTAs)
+	}
+}
+
+func TestCascadesTheMappingCannotExpress(t *testing.T) {
+	for _, c := range []struct{ kernel, mapping, want string }{
+		{"attention_3pass", "fa2", "takes 3 passes over M"},
+		{"attention_2pass", "fa3", "takes 2 passes over M"},
+		{"gemm", "fa2", "lacks"},
+		{"attention_1pass", "standard", "has an iterate loop"},
+	} {
+		_, err := simulate(t, c.kernel, "h100-sxm5-80gb", c.mapping, "B=1,H=1,E=64,F=64,M=1024,P=1024")
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s on %s: %v, want an error saying %q", c.kernel, c.mapping, err, c.want)
+		}
+	}
+}
+
+func TestMappingAndSpecErrors(t *testing.T) {
+	for _, c := range []struct{ gpuName, mapping, shape, want string }{
+		{"a100-sxm4-80gb", "fa3", "B=1,H=1,E=64,F=64,M=1024,P=1024", "lacks"},           // no wgmma on Ampere
+		{"h100-sxm5-80gb", "fa2", "B=1,H=1,E=512,F=512,M=1024,P=1024", "no tile"},       // head dim beyond the table
+		{"h100-sxm5-80gb", "fa2", "B=1,H=1,E=64,F=64,M=1024,P=1024,M0=32", "conflicts"}, // the mapping sets M0
+		{"h100-sxm5-80gb", "fa2", "B=1,H=1,X=3,E=64,F=64,M=1024,P=1024", "X"},
+	} {
+		_, err := simulate(t, "attention_1pass", c.gpuName, c.mapping, c.shape)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s %s %s: %v, want %q", c.gpuName, c.mapping, c.shape, err, c.want)
+		}
+	}
+	if _, err := simulate(t, "attention_1pass", "h100-sxm5-80gb", "fa2", "B=1,H=1,E=128,F=128,M=1024,P=1024", "block_n=512"); err == nil || !strings.Contains(err.Error(), "registers") {
+		t.Errorf("a 128×512 tile: %v, want a register error", err)
+	}
+	if _, err := LoadMapping("fa3", []string{"pingpong=maybe"}); err == nil || !strings.Contains(err.Error(), "true or false") {
+		t.Errorf("pingpong=maybe: %v", err)
+	}
+}
+
+// Each FA3 feature buys throughput; turning one off never makes it faster.
+func TestFA3Switches(t *testing.T) {
+	shape := "B=2,H=16,E=128,F=128,M=8192,P=8192"
+	base, err := simulate(t, "attention_1pass", "h100-sxm5-80gb", "fa3", shape)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, set := range []string{"pingpong=false", "intra_warpgroup_overlap=false", "warp_specialized=false"} {
+		r, err := simulate(t, "attention_1pass", "h100-sxm5-80gb", "fa3", shape, set)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.TFLOPS > base.TFLOPS*1.0001 {
+			t.Errorf("%s: %.1f TFLOP/s, more than with it (%.1f)", set, r.TFLOPS, base.TFLOPS)
+		}
+		t.Logf("%s: %.1f TFLOP/s (all on: %.1f)", set, r.TFLOPS, base.TFLOPS)
+	}
+	off, err := simulate(t, "attention_1pass", "h100-sxm5-80gb", "fa3", shape, "pingpong=false", "intra_warpgroup_overlap=false")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if off.TFLOPS > base.TFLOPS*0.95 {
+		t.Errorf("no overlap of softmax and products at all: %.1f TFLOP/s, within 5%% of %.1f", off.TFLOPS, base.TFLOPS)
+	}
+}
+
+// A causal mask skips the tiles above the diagonal whole; the diagonal
+// ones cost a full tile, so latency falls to a bit over half.
+func TestCausalSkipsTiles(t *testing.T) {
+	shape := "B=2,H=16,E=128,F=128,M=8192,P=8192"
+	for _, mp := range []string{"fa2", "fa3"} {
+		dense, err := simulate(t, "attention_1pass", "h100-sxm5-80gb", mp, shape)
+		if err != nil {
+			t.Fatal(err)
+		}
+		causal, err := simulate(t, "causal_1pass.einsum", "h100-sxm5-80gb", mp, shape)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ratio := causal.LatencyS / dense.LatencyS
+		g := causal.Grid
+		if g.TilesSkipped == 0 || g.TilesPartial == 0 || ratio < 0.5 || ratio > 0.65 {
+			t.Errorf("%s: causal/dense latency %.3f, tiles %d full %d partial %d skipped", mp, ratio, g.TilesFull, g.TilesPartial, g.TilesSkipped)
+		}
+		if math.Abs(causal.UsefulFLOPs/dense.UsefulFLOPs-0.5) > 0.01 {
+			t.Errorf("%s: causal useful FLOPs %.4f of dense, want about half", mp, causal.UsefulFLOPs/dense.UsefulFLOPs)
+		}
+	}
+}
+
+// Few CTAs leave SMs idle: throughput at one head of one batch is far
+// below a full grid's.
+func TestWaveQuantisation(t *testing.T) {
+	small, err := simulate(t, "attention_1pass", "a100-sxm4-80gb", "fa2", "B=1,H=1,E=128,F=128,M=4096,P=4096")
+	if err != nil {
+		t.Fatal(err)
+	}
+	full, err := simulate(t, "attention_1pass", "a100-sxm4-80gb", "fa2", "B=4,H=16,E=128,F=128,M=4096,P=4096")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if small.Grid.ActiveSMs != 32 || small.TFLOPS > full.TFLOPS/2 {
+		t.Errorf("32 CTAs: %d SMs active, %.1f TFLOP/s against %.1f on a full grid", small.Grid.ActiveSMs, small.TFLOPS, full.TFLOPS)
+	}
+}
+
+func TestStandardThreePass(t *testing.T) {
+	r, err := simulate(t, "attention_3pass", "h100-sxm5-80gb", "standard", "B=2,H=16,E=128,F=128,M=4096,P=4096")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fused, err := simulate(t, "attention_1pass", "h100-sxm5-80gb", "fa2", "B=2,H=16,E=128,F=128,M=4096,P=4096")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The score matrix makes several round trips through HBM.
+	if r.HBMBytes < 4*2*16*4096*4096*2 || r.LatencyS < fused.LatencyS {
+		t.Errorf("standard: %g HBM bytes, %g s against fa2's %g s", r.HBMBytes, r.LatencyS, fused.LatencyS)
+	}
+}
+
+func TestDeterministic(t *testing.T) {
+	a, err := simulate(t, "causal_1pass.einsum", "a100-sxm4-80gb", "fa2", "B=3,H=5,E=64,F=64,M=3000,P=3000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := simulate(t, "causal_1pass.einsum", "a100-sxm4-80gb", "fa2", "B=3,H=5,E=64,F=64,M=3000,P=3000")
+	if a.LatencyS != b.LatencyS || a.TFLOPS != b.TFLOPS {
+		t.Errorf("two runs differ: %g %g", a.LatencyS, b.LatencyS)
+	}
+}
+
+func FuzzParseMapping(f *testing.F) {
+	for _, n := range []string{"fa2", "fa3", "standard"} {
+		_, src, err := readMapping(n)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(src)
+	}
+	f.Fuzz(func(t *testing.T, src []byte) {
+		m, err := ParseMapping("fuzz.yaml", src, nil)
+		if err == nil && m == nil {
+			t.Fatal("nil mapping without an error")
+		}
+	})
+}

@@ -1,0 +1,228 @@
+package gpu
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/fusemax/fusemax/specs"
+)
+
+// Mapping is a GPU mapping spec (`kind: gpu` in specs/mapping/): how a
+// cascade's query blocks become CTAs, how its key blocks stream through
+// shared memory, and which tile schedule the SM runs.
+type Mapping struct {
+	File, Name, Family string
+	// Style is fused (one CTA per query block runs the whole cascade, K and V
+	// streamed: FlashAttention) or unfused (one kernel per Einsum, every
+	// intermediate through HBM: the standard PyTorch path).
+	Style string
+	// Query is the rank split into query blocks (one CTA each); Key the rank
+	// streamed in key blocks by the cascade's iterate loop; KeyBlock the
+	// cascade size the key block sets (M0); HeadDim the rank the tile table
+	// is keyed by.
+	Query, Key, KeyBlock, HeadDim string
+	Instances                     []string // sizes the cascade does not name: independent CTAs
+	MMA                           string   // tensor-core instruction path (mma_sync, wgmma)
+	Copy                          string   // global→shared copy engine (cp_async, tma)
+	// Consumer is the unit of work that owns a slice of the query block's
+	// rows: warp (FlashAttention-2 split-Q) or warpgroup (FlashAttention-3).
+	Consumer     string
+	QInRegisters bool // the query block stays in registers (else shared memory)
+	Persistent   bool // one CTA per SM loops over tiles (else the hardware schedules the grid)
+	Stages       int  // K/V tiles of shared-memory pipeline per operand
+	WarpSpecial  bool // a producer warpgroup issues the copies
+	Pingpong     bool // consumer warpgroups alternate GEMMs and softmax
+	IntraOverlap bool // the next QK product is issued before the current softmax
+	RegsReserved int64
+	ProducerRegs int64
+	Tiles        map[int64]Tile // by head dimension
+	Override     Tile           // block_m, block_n, warps given at top level (0: from the table)
+	GEMMTile     [3]int64       // unfused: the GEMM kernels' block of rows, columns and reduction
+	ElementsCTA  int64          // unfused: elements one CTA of an element-wise kernel handles
+}
+
+// Tile is one row of the tile table.
+type Tile struct {
+	BlockM, BlockN, MaskedBlockN, Warps int64
+}
+
+// IsMapping reports whether a mapping reference names a GPU mapping, so
+// that a caller can route it (and say so when the arch is not a GPU).
+func IsMapping(ref string) bool {
+	_, src, err := specs.Read("mapping", ref)
+	if err != nil {
+		return false
+	}
+	d, err := specs.Parse(ref, src)
+	if err != nil {
+		return false
+	}
+	for i := 0; i+1 < len(d.Root.Content); i += 2 {
+		if d.Root.Content[i].Value == "kind" {
+			return d.Root.Content[i+1].Value == "gpu"
+		}
+	}
+	return false
+}
+
+// LoadMapping reads a GPU mapping by path or built-in name and applies the
+// --set overrides (paths without the `mapping.` prefix).
+func LoadMapping(ref string, sets []string) (*Mapping, error) {
+	file, src, err := specs.Read("mapping", ref)
+	if err != nil {
+		return nil, err
+	}
+	return ParseMapping(file, src, sets)
+}
+
+// ParseMapping is LoadMapping for text already read.
+func ParseMapping(file string, src []byte, sets []string) (*Mapping, error) {
+	d, err := specs.Parse(file, src)
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range sets {
+		if err := d.Set(s); err != nil {
+			return nil, err
+		}
+	}
+	return decodeMapping(d)
+}
+
+func decodeMapping(d *specs.Doc) (*Mapping, error) {
+	var errs specs.Errors
+	o := d.Obj(d.Root, "mapping", &errs)
+	if k := o.Str("kind", true); k != "gpu" && k != "" {
+		o.Failf(o.Get("kind"), "mapping.kind must be gpu for a GPU mapping, not %q", k)
+	}
+	m := &Mapping{File: d.File, Name: o.Str("name", true), Family: o.Str("family", false), Tiles: map[int64]Tile{}}
+	m.Style = oneOf(o, "style", "fused", "fused", "unfused")
+	m.Instances = o.StrList("instances")
+	m.MMA = o.Str("mma", true)
+	if m.Style == "unfused" {
+		g := o.Sub("gemm_tile", true)
+		m.GEMMTile = [3]int64{g.Int("block_m", true, 16), g.Int("block_n", true, 8), g.Int("block_k", true, 8)}
+		g.Done()
+		m.ElementsCTA = o.Int("elements_per_cta", true, 32)
+		o.Done()
+		return m, errs.Err()
+	}
+	m.Query, m.Key, m.KeyBlock, m.HeadDim = o.Str("query", true), o.Str("key", true), o.Str("key_block", true), o.Str("head_dim", true)
+	m.Copy = o.Str("copy", true)
+	m.Consumer = oneOf(o, "consumer", "", "warp", "warpgroup")
+	m.QInRegisters = flag(o, "q_in_registers", false)
+	m.Persistent = oneOf(o, "schedule", "dynamic", "dynamic", "persistent") == "persistent"
+	m.Stages = int(o.Int("stages", true, 1))
+	m.WarpSpecial = flag(o, "warp_specialized", false)
+	m.Pingpong = flag(o, "pingpong", false)
+	m.IntraOverlap = flag(o, "intra_warpgroup_overlap", false)
+	m.RegsReserved = o.Int("registers_reserved", true, 0)
+	m.ProducerRegs = o.Int("producer_registers", m.WarpSpecial, 0)
+	if m.Stages > 8 {
+		o.Failf(o.Get("stages"), "mapping.stages = %d: at most 8 K/V stages are modelled", m.Stages)
+	}
+	if m.IntraOverlap && m.Stages < 2 {
+		o.Failf(o.Get("stages"), "mapping.intra_warpgroup_overlap issues the next key block's product early, so it needs stages >= 2")
+	}
+	if m.Pingpong && m.Consumer != "warpgroup" {
+		o.Failf(o.Get("pingpong"), "mapping.pingpong alternates consumer warpgroups; it needs consumer: warpgroup")
+	}
+	tt := o.Sub("tiles", true)
+	for _, k := range tt.Keys() {
+		hd, err := strconv.ParseInt(k, 10, 64)
+		if err != nil || hd < 1 {
+			tt.Failf(tt.KeyNode(k), "mapping.tiles: %q is not a head dimension", k)
+			continue
+		}
+		m.Tiles[hd] = decodeTile(tt.Sub(k, true), true)
+	}
+	tt.Done()
+	m.Override = decodeTile(o, false)
+	o.Done()
+	return m, errs.Err()
+}
+
+func decodeTile(o *specs.Obj, table bool) Tile {
+	t := Tile{BlockM: o.Int("block_m", table, 1), BlockN: o.Int("block_n", table, 1),
+		MaskedBlockN: o.Int("masked_block_n", false, 1), Warps: o.Int("warps", table, 1)}
+	for _, k := range []string{"block_m", "block_n", "masked_block_n"} {
+		if n := o.Get(k); n != nil && o.Num(k, specs.Count, false, 1) > 4096 {
+			o.Failf(n, "mapping %s = %s: at most 4096 rows are modelled", k, n.Value)
+		}
+	}
+	if w := o.Get("warps"); w != nil && o.Num("warps", specs.Count, false, 1) > 32 {
+		o.Failf(w, "mapping warps = %s: a CTA has at most 32 warps", w.Value)
+	}
+	if table {
+		o.Done()
+	}
+	return t
+}
+
+func flag(o *specs.Obj, key string, def bool) bool {
+	switch v := o.Str(key, false); v {
+	case "":
+		return def
+	case "true":
+		return true
+	case "false":
+		return false
+	default:
+		o.Failf(o.Get(key), "mapping.%s must be true or false, not %q", key, v)
+		return def
+	}
+}
+
+func oneOf(o *specs.Obj, key, def string, allowed ...string) string {
+	v := o.Str(key, def == "")
+	if v == "" {
+		return def
+	}
+	for _, a := range allowed {
+		if v == a {
+			return v
+		}
+	}
+	o.Failf(o.Get(key), "mapping.%s must be %s, not %q", key, strings.Join(allowed, " or "), v)
+	return def
+}
+
+// tileFor picks the table row for a head dimension (the smallest listed one
+// that holds it, as the kernels' dispatchers round the head dimension up)
+// and applies the top-level overrides.
+func (m *Mapping) tileFor(hd int64, masked bool) (Tile, error) {
+	var keys []int64
+	for k := range m.Tiles {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return keys[i] < keys[j] })
+	var t Tile
+	found := false
+	for _, k := range keys {
+		if hd <= k {
+			t, found = m.Tiles[k], true
+			break
+		}
+	}
+	if !found {
+		return Tile{}, fmt.Errorf("%s: no tile for head dimension %s=%d (the table covers up to %d)", m.File, m.HeadDim, hd, keys[len(keys)-1])
+	}
+	if masked && t.MaskedBlockN > 0 {
+		t.BlockN = t.MaskedBlockN
+	}
+	if m.Override.BlockM > 0 {
+		t.BlockM = m.Override.BlockM
+	}
+	if m.Override.BlockN > 0 {
+		t.BlockN = m.Override.BlockN
+	}
+	if m.Override.Warps > 0 {
+		t.Warps = m.Override.Warps
+	}
+	return t, nil
+}
+
+// readMapping reads a built-in mapping (tests and fuzz seeds).
+func readMapping(name string) (string, []byte, error) { return specs.Read("mapping", name) }
