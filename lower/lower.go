@@ -645,8 +645,8 @@ func (lw *lowering) readBack(p *eplan, t *einsum.Tensor) bool {
 			q = o
 		}
 	}
-	if q == nil || q == p || q.inLoop != p.inLoop || lw.after(q, p) {
-		return false
+	if q == nil || q == p || q.inLoop != p.inLoop || lw.after(q, p) || lw.m.Phases[q.e.Name()] != lw.m.Phases[p.e.Name()] {
+		return false // a later phase reads what an earlier one stored
 	}
 	return p.stage-lw.m.Prefetch < q.stage+lw.m.Writeback
 }
