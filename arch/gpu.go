@@ -72,14 +72,7 @@ type GlobalMemory struct {
 var Pipes = []string{"fma", "sfu"}
 
 // isGPU reports whether a spec document declares `kind: gpu`.
-func isGPU(d *specs.Doc) bool {
-	for i := 0; i+1 < len(d.Root.Content); i += 2 {
-		if d.Root.Content[i].Value == "kind" {
-			return d.Root.Content[i+1].Value == "gpu"
-		}
-	}
-	return false
-}
+func isGPU(d *specs.Doc) bool { return d.Top("kind") == "gpu" }
 
 // decodeGPU validates a `kind: gpu` spec.
 func decodeGPU(d *specs.Doc) (*Spec, error) {

@@ -50,20 +50,26 @@ func WriteNPY(w io.Writer, t *Dense, dtype DType) error {
 	}
 	bw := bufio.NewWriterSize(w, 1<<16)
 	bw.Write(NPYHeader(t.Shape, dtype))
-	var b [8]byte
 	for _, v := range t.Data {
-		if dtype == F32 {
-			binary.LittleEndian.PutUint32(b[:], math.Float32bits(float32(v)))
-			bw.Write(b[:4])
-		} else {
-			binary.LittleEndian.PutUint64(b[:], math.Float64bits(v))
-			bw.Write(b[:])
-		}
+		PutRaw(bw, v, dtype)
 	}
 	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("npy: %w", err)
 	}
 	return nil
+}
+
+// PutRaw writes v as one little-endian element of dtype (an .npy payload's
+// encoding); errors stay in w until its Flush.
+func PutRaw(w *bufio.Writer, v float64, dtype DType) {
+	var b [8]byte
+	if dtype == F32 {
+		binary.LittleEndian.PutUint32(b[:], math.Float32bits(float32(v)))
+		w.Write(b[:4])
+		return
+	}
+	binary.LittleEndian.PutUint64(b[:], math.Float64bits(v))
+	w.Write(b[:])
 }
 
 // NPYHeader is the version 2.0 header WriteNPY writes for a C-order,

@@ -270,43 +270,62 @@ func ReadNPY(r io.Reader) (*Dense, error) {
 // once.
 func readPayload(r io.Reader, h NPYInfo, sized bool) (*Dense, error) {
 	n := h.Elems()
-	es := int(h.elemSize())
 	capacity := n
 	if !sized {
 		capacity = min(n, 1<<20)
 	}
 	data := make([]float64, 0, capacity)
-	br := bufio.NewReaderSize(r, 1<<16)
-	chunk := make([]byte, 1<<16)
-	var order binary.ByteOrder = binary.LittleEndian
-	if h.BigEndian {
-		order = binary.BigEndian
-	}
-	for len(data) < n {
-		want := min(n-len(data), len(chunk)/es) * es
-		got, err := io.ReadFull(br, chunk[:want])
-		for i := 0; i+es <= got; i += es {
-			if es == 4 {
-				data = append(data, float64(math.Float32frombits(order.Uint32(chunk[i:]))))
-			} else {
-				data = append(data, math.Float64frombits(order.Uint64(chunk[i:])))
-			}
-		}
-		if err != nil {
-			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-				return nil, fmt.Errorf("npy: file holds %d bytes of data, shape %v needs %d", int64(len(data))*int64(es)+int64(got%es), h.Shape, h.PayloadBytes())
-			}
-			return nil, fmt.Errorf("npy: %w", err)
-		}
-	}
-	if _, err := br.ReadByte(); err == nil {
-		return nil, fmt.Errorf("npy: file holds more than the %d bytes of data shape %v needs", h.PayloadBytes(), h.Shape)
+	err := decodePayload(r, h, func(v float64) error {
+		data = append(data, v)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	t := &Dense{Shape: h.Shape, Data: data}
 	if h.Fortran && len(h.Shape) > 1 {
 		t.Data = fromFortran(t.Data, h.Shape)
 	}
 	return t, nil
+}
+
+// decodePayload calls emit for each element of h's payload, in file
+// order, insisting on exactly the declared bytes.
+func decodePayload(r io.Reader, h NPYInfo, emit func(float64) error) error {
+	n := h.Elems()
+	es := int(h.elemSize())
+	br := bufio.NewReaderSize(r, 1<<16)
+	chunk := make([]byte, 1<<16)
+	var order binary.ByteOrder = binary.LittleEndian
+	if h.BigEndian {
+		order = binary.BigEndian
+	}
+	for done := 0; done < n; {
+		want := min(n-done, len(chunk)/es) * es
+		got, err := io.ReadFull(br, chunk[:want])
+		for i := 0; i+es <= got; i += es {
+			var v float64
+			if es == 4 {
+				v = float64(math.Float32frombits(order.Uint32(chunk[i:])))
+			} else {
+				v = math.Float64frombits(order.Uint64(chunk[i:]))
+			}
+			if err := emit(v); err != nil {
+				return err
+			}
+		}
+		done += got / es
+		if err != nil {
+			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+				return fmt.Errorf("npy: file holds %d bytes of data, shape %v needs %d", int64(done)*int64(es)+int64(got%es), h.Shape, h.PayloadBytes())
+			}
+			return fmt.Errorf("npy: %w", err)
+		}
+	}
+	if _, err := br.ReadByte(); err == nil {
+		return fmt.Errorf("npy: file holds more than the %d bytes of data shape %v needs", h.PayloadBytes(), h.Shape)
+	}
+	return nil
 }
 
 // LoadNPY reads the named .npy file (see ReadNPY).
@@ -333,23 +352,37 @@ func LoadNPYChecked(path string, check func(NPYInfo) error) (*Dense, error) {
 
 func loadNPY(f *os.File, check func(NPYInfo) error) (*Dense, error) {
 	br := bufio.NewReaderSize(f, 1<<16)
-	h, err := ReadNPYHeader(br)
+	h, err := readChecked(f, br, check)
 	if err != nil {
 		return nil, err
 	}
+	st, err := f.Stat()
+	return readPayload(br, h, err == nil && st.Mode().IsRegular())
+}
+
+// checkedHeader reads f's header and checks it (readChecked).
+func checkedHeader(f *os.File, check func(NPYInfo) error) (NPYInfo, error) {
+	return readChecked(f, bufio.NewReaderSize(f, 1<<16), check)
+}
+
+// readChecked reads a header from r (a reader over f), runs check on it,
+// and for a regular file checks that the file holds exactly the payload.
+func readChecked(f *os.File, r io.Reader, check func(NPYInfo) error) (NPYInfo, error) {
+	h, err := ReadNPYHeader(r)
+	if err != nil {
+		return h, err
+	}
 	if check != nil {
 		if err := check(h); err != nil {
-			return nil, err
+			return h, err
 		}
 	}
-	sized := false
 	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
 		if got := st.Size() - h.HeaderLen; got != h.PayloadBytes() {
-			return nil, fmt.Errorf("npy: file holds %d bytes of data, shape %v needs %d", got, h.Shape, h.PayloadBytes())
+			return h, fmt.Errorf("npy: file holds %d bytes of data, shape %v needs %d", got, h.Shape, h.PayloadBytes())
 		}
-		sized = true
 	}
-	return readPayload(br, h, sized)
+	return h, nil
 }
 
 // SaveNPY writes t to the named file (see WriteNPY).

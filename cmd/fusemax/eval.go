@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"sort"
@@ -73,24 +74,6 @@ reads and writes of every tensor.`,
 			if err := checkMemory(c, sizes, maxMemory); err != nil {
 				return err
 			}
-			inputs, err := evalInputs(c, sizes, seed, inputFiles)
-			if err != nil {
-				return err
-			}
-			var all map[string]*tensor.Dense
-			var counts *llvm.Result
-			if backend == "llvm" {
-				counts, err = llvm.Exec(cmd.Context(), c, sizes, inputs, llvmOpts)
-				if err != nil {
-					return err
-				}
-				all = counts.Tensors
-				if counts.Threads < llvmOpts.Threads {
-					fmt.Fprintf(cmd.ErrOrStderr(), "note: --threads %d runs on one thread: %s\n", llvmOpts.Threads, counts.SingleThreadWhy)
-				}
-			} else if all, err = interp.Run(c, sizes, inputs, interp.Options{DType: dt}); err != nil {
-				return err
-			}
 			var names []string
 			for _, t := range c.Inputs {
 				names = append(names, t.Name)
@@ -98,8 +81,26 @@ reads and writes of every tensor.`,
 			for _, t := range c.Outputs {
 				names = append(names, t.Name)
 			}
-			if err := writeDir(out, names, all, dt); err != nil {
-				return err
+			var counts *llvm.Result
+			if backend == "llvm" {
+				if counts, err = evalLLVM(cmd.Context(), c, sizes, seed, inputFiles, llvmOpts, out, names); err != nil {
+					return err
+				}
+				if counts.Threads < llvmOpts.Threads {
+					fmt.Fprintf(cmd.ErrOrStderr(), "note: --threads %d runs on one thread: %s\n", llvmOpts.Threads, counts.SingleThreadWhy)
+				}
+			} else {
+				inputs, err := evalInputs(c, sizes, seed, inputFiles)
+				if err != nil {
+					return err
+				}
+				all, err := interp.Run(c, sizes, inputs, interp.Options{DType: dt})
+				if err != nil {
+					return err
+				}
+				if err := writeDir(out, names, all, dt); err != nil {
+					return err
+				}
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "wrote %s to %s (%s, %s, %s)\n", strings.Join(names, ", "), out, dt, backend, einsum.FormatShape(sizes))
 			if lf.count {
@@ -137,11 +138,52 @@ func writeCounts(w io.Writer, c *einsum.Cascade, r *llvm.Result) {
 	tw.Flush()
 }
 
-// evalInputs loads the inputs given as files, checking each file's header
-// against the tensor's declaration before reading its data, and draws only
-// the others from the seeded generator.
-func evalInputs(c *einsum.Cascade, sizes map[string]int64, seed uint64, files []string) (map[string]*tensor.Dense, error) {
-	inputs := map[string]*tensor.Dense{}
+// evalLLVM runs c through the LLVM backend with its tensors streamed from
+// the input files (or the seeded generator) to the driver and from the
+// driver to the staged .npy files, so that no tensor is held in memory; the
+// files are moved into out once everything succeeded.
+func evalLLVM(ctx context.Context, c *einsum.Cascade, sizes map[string]int64, seed uint64, files []string, opts llvm.Options, out string, names []string) (*llvm.Result, error) {
+	given, err := inputFlags(c, files)
+	if err != nil {
+		return nil, err
+	}
+	streams := map[string]tensor.Values{}
+	for _, t := range c.Inputs {
+		want := t.Shape(sizes)
+		if path, ok := given[t.Name]; ok {
+			if _, streams[t.Name], err = tensor.NPYValues(path, shapeCheck(t, want)); err != nil {
+				return nil, err
+			}
+		} else {
+			streams[t.Name] = tensor.RandomValues(seed, t.Name, tensor.UniformDist, tensor.NumElems(want))
+		}
+	}
+	stage, err := tensor.NewStage(out)
+	if err != nil {
+		return nil, err
+	}
+	defer stage.Remove()
+	res, err := llvm.ExecValues(ctx, c, sizes, streams, func(t *einsum.Tensor, v tensor.Values) error {
+		w, err := tensor.CreateNPY(stage.Path(t.Name), t.Shape(sizes), opts.DType)
+		if err != nil {
+			return err
+		}
+		if err := v(w.Put); err != nil {
+			w.Close()
+			return err
+		}
+		return w.Close()
+	}, opts)
+	if err != nil {
+		return nil, err
+	}
+	return res, critical(func() error { return stage.Commit(names) })
+}
+
+// inputFlags checks --input NAME=FILE flags against c's inputs and maps
+// each name to its file.
+func inputFlags(c *einsum.Cascade, files []string) (map[string]string, error) {
+	given := map[string]string{}
 	for _, spec := range files {
 		name, path, ok := strings.Cut(spec, "=")
 		if !ok || name == "" || path == "" {
@@ -161,24 +203,42 @@ func evalInputs(c *einsum.Cascade, sizes map[string]int64, seed uint64, files []
 			sort.Strings(names)
 			return nil, usagef("--input %s: cascade %s has no input %s (inputs: %s)", spec, c.Name, name, strings.Join(names, ", "))
 		}
-		if inputs[name] != nil {
+		if _, dup := given[name]; dup {
 			return nil, usagef("--input %s is given twice", name)
 		}
-		want := decl.Shape(sizes)
-		t, err := tensor.LoadNPYChecked(path, func(h tensor.NPYInfo) error {
-			if fmt.Sprint(h.Shape) != fmt.Sprint(want) {
-				return fmt.Errorf("shape %v, but %s is declared at %s with shape %v at this --shape", h.Shape, name, decl.Pos, want)
-			}
-			return nil
-		})
-		if err != nil {
-			return nil, err
-		}
-		inputs[name] = t
+		given[name] = path
 	}
+	return given, nil
+}
+
+// shapeCheck refuses a file whose header declares another shape than
+// input t has at this --shape, before its data is read.
+func shapeCheck(t *einsum.Tensor, want []int) func(tensor.NPYInfo) error {
+	return func(h tensor.NPYInfo) error {
+		if fmt.Sprint(h.Shape) != fmt.Sprint(want) {
+			return fmt.Errorf("shape %v, but %s is declared at %s with shape %v at this --shape", h.Shape, t.Name, t.Pos, want)
+		}
+		return nil
+	}
+}
+
+// evalInputs loads the inputs given as files, checking each file's header
+// against the tensor's declaration before reading its data, and draws only
+// the others from the seeded generator.
+func evalInputs(c *einsum.Cascade, sizes map[string]int64, seed uint64, files []string) (map[string]*tensor.Dense, error) {
+	given, err := inputFlags(c, files)
+	if err != nil {
+		return nil, err
+	}
+	inputs := map[string]*tensor.Dense{}
 	for _, t := range c.Inputs {
-		if inputs[t.Name] == nil {
-			inputs[t.Name] = tensor.Random(seed, t.Name, tensor.UniformDist, t.Shape(sizes)...)
+		want := t.Shape(sizes)
+		if path, ok := given[t.Name]; ok {
+			if inputs[t.Name], err = tensor.LoadNPYChecked(path, shapeCheck(t, want)); err != nil {
+				return nil, err
+			}
+		} else {
+			inputs[t.Name] = tensor.Random(seed, t.Name, tensor.UniformDist, want...)
 		}
 	}
 	return inputs, nil

@@ -29,6 +29,11 @@ also gives the worst relative error of every column against the CSVs in DIR
 (the artifact's, with its documented quirks; the default) or physical (every
 PE's register-file accesses, every exponential).
 
+reproduce flashattention predicts FlashAttention-2/3 forward throughput on
+the GPU specs over the published benchmark grid and, with the published
+tables (--compare DIR, default ../shared/reference/gpu/results when it
+exists), writes the errors; docs/gpu.md.
+
 reproduce sequence-parallel runs the multi-device checks instead (Ring,
 Striped, Tree and Ulysses attention against their papers; docs/multidevice.md)
 and writes their CSVs, SVG figures and summary.md to --out.
@@ -46,6 +51,9 @@ in summary.md, and the command exits with status 1 after writing the rest.`,
 				if st, err := os.Stat(compare); err != nil || !st.IsDir() {
 					return usagef("--compare %s: not a directory", compare)
 				}
+			}
+			if reproduce.IsGPUExperiment(args[0]) { // GPU kernel throughput (docs/gpu.md)
+				return reproduceGPU(cmd, args[0], out, compare)
 			}
 			if args[0] == reproduce.SequenceParallelName { // multi-device checks (docs/multidevice.md)
 				return reproduceSequenceParallel(cmd, out)

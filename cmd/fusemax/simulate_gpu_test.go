@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"os"
 	"strings"
 	"testing"
 )
@@ -39,6 +40,19 @@ func TestSimulateGPUErrors(t *testing.T) {
 		_, stderr, code := run(t, append([]string{"simulate"}, c.args...)...)
 		if code != c.code || !strings.Contains(stderr, c.want) || strings.Contains(stderr, "goroutine") {
 			t.Errorf("%v: exit %d, stderr %q; want exit %d and %q", c.args, code, stderr, c.code, c.want)
+		}
+	}
+}
+
+func TestReproduceFlashAttention(t *testing.T) {
+	dir := t.TempDir() + "/fa"
+	out, stderr, code := run(t, "reproduce", "flashattention", "--out", dir)
+	if code != 0 || !strings.Contains(out, "wrote "+dir) {
+		t.Fatalf("exit %d: %s %s", code, out, stderr)
+	}
+	for _, f := range []string{"flashattention.csv", "flashattention-h100-sxm5-80gb.svg", "summary.md"} {
+		if _, err := os.Stat(dir + "/" + f); err != nil {
+			t.Error(err)
 		}
 	}
 }

@@ -18,6 +18,16 @@ import (
 // test is skipped when it cannot be found, or fails when CI is set.
 func FuseMaxResults(t testing.TB) string {
 	t.Helper()
+	ref := filepath.Join(moduleRoot(t), "..", "shared", "reference", "fusemax-micro24", "results")
+	if _, err := os.Stat(filepath.Join(ref, "attn-binding.csv")); err != nil {
+		missing(t, "reference CSVs not found at "+ref+" (the FuseMax artifact's results; shared/ lies beside the repository)")
+	}
+	return ref
+}
+
+// moduleRoot is the folder holding go.mod above the test's directory.
+func moduleRoot(t testing.TB) string {
+	t.Helper()
 	dir, err := os.Getwd()
 	if err != nil {
 		t.Fatal(err)
@@ -32,11 +42,7 @@ func FuseMaxResults(t testing.TB) string {
 		}
 		dir = parent
 	}
-	ref := filepath.Join(dir, "..", "shared", "reference", "fusemax-micro24", "results")
-	if _, err := os.Stat(filepath.Join(ref, "attn-binding.csv")); err != nil {
-		missing(t, "reference CSVs not found at "+ref+" (the FuseMax artifact's results; shared/ lies beside the repository)")
-	}
-	return ref
+	return dir
 }
 
 // missing skips t, or fails it when the environment sets CI.

@@ -50,22 +50,7 @@ type Tile struct {
 
 // IsMapping reports whether a mapping reference names a GPU mapping, so
 // that a caller can route it (and say so when the arch is not a GPU).
-func IsMapping(ref string) bool {
-	_, src, err := specs.Read("mapping", ref)
-	if err != nil {
-		return false
-	}
-	d, err := specs.Parse(ref, src)
-	if err != nil {
-		return false
-	}
-	for i := 0; i+1 < len(d.Root.Content); i += 2 {
-		if d.Root.Content[i].Value == "kind" {
-			return d.Root.Content[i+1].Value == "gpu"
-		}
-	}
-	return false
-}
+func IsMapping(ref string) bool { return specs.KindOf("mapping", ref) == "gpu" }
 
 // LoadMapping reads a GPU mapping by path or built-in name and applies the
 // --set overrides (paths without the `mapping.` prefix).

@@ -93,15 +93,8 @@ func Run(c *einsum.Cascade, sizes map[string]int64, inputs map[string]*tensor.De
 // timing, memory and (optionally) access counts. Build files go to a
 // temporary directory that is removed afterwards (Options.KeepDir keeps them).
 func Exec(ctx context.Context, c *einsum.Cascade, sizes map[string]int64, inputs map[string]*tensor.Dense, opts Options) (*Result, error) {
-	tools, err := FindTools()
-	if err != nil {
-		return nil, err
-	}
-	m, err := Generate(c, sizes, opts)
-	if err != nil {
-		return nil, err
-	}
-	res := &Result{Tensors: map[string]*tensor.Dense{}, WorkBytes: m.WorkBytes, Threads: m.Threads, SingleThreadWhy: m.SingleThreadWhy}
+	vals := map[string]tensor.Values{}
+	seen := map[string]*tensor.Dense{}
 	for _, t := range c.Inputs {
 		in, ok := inputs[t.Name]
 		if !ok {
@@ -111,7 +104,49 @@ func Exec(ctx context.Context, c *einsum.Cascade, sizes map[string]int64, inputs
 		if !in.SameShape(&tensor.Dense{Shape: want}) {
 			return nil, fmt.Errorf("cascade %s: input %s has shape %v, want %v", c.Name, t.Name, in.Shape, want)
 		}
-		res.Tensors[t.Name] = asKernelSees(in, opts)
+		seen[t.Name] = asKernelSees(in, opts)
+		vals[t.Name] = tensor.DenseValues(seen[t.Name])
+	}
+	out := map[string]*tensor.Dense{}
+	collect := func(t *einsum.Tensor, v tensor.Values) error {
+		if d := seen[t.Name]; d != nil {
+			out[t.Name] = d
+			return nil
+		}
+		d := tensor.New(t.Shape(sizes)...)
+		i := 0
+		err := v(func(x float64) error { d.Data[i] = x; i++; return nil })
+		out[t.Name] = d
+		return err
+	}
+	res, err := ExecValues(ctx, c, sizes, vals, collect, opts)
+	if err != nil {
+		return nil, err
+	}
+	res.Tensors = out
+	return res, nil
+}
+
+// ExecValues is Exec over streams, for tensors too large to hold twice:
+// each input's elements come from inputs (row-major, rounded here to the
+// kernel's types), and once the kernel has run, sink receives every input
+// (as the kernel saw it) and then every output, in declaration order, each
+// as a stream read from the driver's files. Result.Tensors is nil.
+func ExecValues(ctx context.Context, c *einsum.Cascade, sizes map[string]int64, inputs map[string]tensor.Values,
+	sink func(t *einsum.Tensor, v tensor.Values) error, opts Options) (*Result, error) {
+	tools, err := FindTools()
+	if err != nil {
+		return nil, err
+	}
+	m, err := Generate(c, sizes, opts)
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{WorkBytes: m.WorkBytes, Threads: m.Threads, SingleThreadWhy: m.SingleThreadWhy}
+	for _, t := range c.Inputs {
+		if inputs[t.Name] == nil {
+			return nil, fmt.Errorf("cascade %s: no value for input %s", c.Name, t.Name)
+		}
 	}
 	dir := opts.KeepDir
 	if dir == "" {
@@ -126,44 +161,46 @@ func Exec(ctx context.Context, c *einsum.Cascade, sizes map[string]int64, inputs
 	if err != nil {
 		return nil, err
 	}
+	raw := func(t *einsum.Tensor) string { return filepath.Join(dir, sanitize(t.Name)+".bin") }
 	for _, t := range c.Inputs {
-		if err := writeRaw(filepath.Join(dir, sanitize(t.Name)+".bin"), res.Tensors[t.Name], opts.DType); err != nil {
-			return nil, err
+		n := tensor.NumElems(t.Shape(sizes))
+		if err := writeRaw(raw(t), inputs[t.Name], n, opts); err != nil {
+			return nil, fmt.Errorf("input %s: %w", t.Name, err)
 		}
 	}
-	reps := max(opts.Reps, 1)
-	cmd := exec.CommandContext(ctx, bin, dir, strconv.Itoa(reps))
+	cmd := exec.CommandContext(ctx, bin, dir, strconv.Itoa(max(opts.Reps, 1)))
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Run(); err != nil {
 		return nil, fmt.Errorf("running the compiled %s: %v\n%s", c.Name, err, stderr.String())
 	}
-	for _, t := range c.Outputs {
-		d, err := readRaw(filepath.Join(dir, sanitize(t.Name)+".bin"), t.Shape(sizes), opts.DType)
-		if err != nil {
-			return nil, err
-		}
-		res.Tensors[t.Name] = d
-	}
 	if err := readStats(filepath.Join(dir, "stats.txt"), res, c); err != nil {
 		return nil, err
 	}
+	for _, t := range append(append([]*einsum.Tensor{}, c.Inputs...), c.Outputs...) {
+		if err := sink(t, rawValues(raw(t), tensor.NumElems(t.Shape(sizes)), opts.DType)); err != nil {
+			return nil, err
+		}
+	}
 	return res, nil
+}
+
+// round is v in the compute type, then in the storage type.
+func (opts Options) round(v float64) float64 {
+	if opts.DType != tensor.F64 {
+		v = float64(float32(v))
+	}
+	if opts.Storage == StorageBF16 {
+		v = RoundBF16(v)
+	}
+	return v
 }
 
 // asKernelSees is in rounded to the compute and storage types. It is in
 // itself, not a copy, when rounding changes nothing (an f32 input read
 // from an f32 file), so that large inputs are not held twice.
 func asKernelSees(in *tensor.Dense, opts Options) *tensor.Dense {
-	round := func(v float64) float64 {
-		if opts.DType != tensor.F64 {
-			v = float64(float32(v))
-		}
-		if opts.Storage == StorageBF16 {
-			v = RoundBF16(v)
-		}
-		return v
-	}
+	round := opts.round
 	exact := true
 	for _, v := range in.Data {
 		if r := round(v); r != v && !(r != r && v != v) {
@@ -226,58 +263,65 @@ func build(ctx context.Context, t Tools, m *Module, dir string) (string, error) 
 	return bin, nil
 }
 
-// writeRaw streams t to path as raw little-endian elements of dt.
-func writeRaw(path string, t *tensor.Dense, dt tensor.DType) error {
+// writeRaw streams the n elements of vals to path as raw little-endian
+// elements of the compute type, rounded as the kernel sees them.
+func writeRaw(path string, vals tensor.Values, n int, opts Options) error {
 	f, err := os.Create(path)
 	if err != nil {
 		return err
 	}
 	w := bufio.NewWriterSize(f, 1<<16)
-	var b [8]byte
-	for _, v := range t.Data {
-		if dt == tensor.F64 {
-			binary.LittleEndian.PutUint64(b[:], math.Float64bits(v))
-			w.Write(b[:])
-		} else {
-			binary.LittleEndian.PutUint32(b[:], math.Float32bits(float32(v)))
-			w.Write(b[:4])
+	count := 0
+	err = vals(func(v float64) error {
+		if count++; count > n {
+			return fmt.Errorf("more than the %d elements of its shape", n)
 		}
+		tensor.PutRaw(w, opts.round(v), opts.DType)
+		return nil
+	})
+	if err == nil && count != n {
+		err = fmt.Errorf("%d elements, its shape has %d", count, n)
 	}
-	err = w.Flush()
+	if ferr := w.Flush(); err == nil {
+		err = ferr
+	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
 	return err
 }
 
-// readRaw streams a raw output file written by the driver into a tensor.
-func readRaw(path string, shape []int, dt tensor.DType) (*tensor.Dense, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	d := tensor.New(shape...)
-	size := 4
-	if dt == tensor.F64 {
-		size = 8
-	}
-	if st, err := f.Stat(); err != nil || st.Size() != int64(size*len(d.Data)) {
-		return nil, fmt.Errorf("%s: not the %d bytes the driver should have written", path, size*len(d.Data))
-	}
-	r := bufio.NewReaderSize(f, 1<<16)
-	var b [8]byte
-	for i := range d.Data {
-		if _, err := io.ReadFull(r, b[:size]); err != nil {
-			return nil, fmt.Errorf("%s: %v", path, err)
+// rawValues streams a raw file of n elements of dt written by the driver.
+func rawValues(path string, n int, dt tensor.DType) tensor.Values {
+	return func(emit func(float64) error) error {
+		f, err := os.Open(path)
+		if err != nil {
+			return err
 		}
+		defer f.Close()
+		size := 4
 		if dt == tensor.F64 {
-			d.Data[i] = math.Float64frombits(binary.LittleEndian.Uint64(b[:]))
-		} else {
-			d.Data[i] = float64(math.Float32frombits(binary.LittleEndian.Uint32(b[:])))
+			size = 8
 		}
+		if st, err := f.Stat(); err != nil || st.Size() != int64(size*n) {
+			return fmt.Errorf("%s: not the %d bytes the driver should have written", path, size*n)
+		}
+		r := bufio.NewReaderSize(f, 1<<16)
+		var b [8]byte
+		for range n {
+			if _, err := io.ReadFull(r, b[:size]); err != nil {
+				return fmt.Errorf("%s: %v", path, err)
+			}
+			v := float64(math.Float32frombits(binary.LittleEndian.Uint32(b[:])))
+			if dt == tensor.F64 {
+				v = math.Float64frombits(binary.LittleEndian.Uint64(b[:]))
+			}
+			if err := emit(v); err != nil {
+				return err
+			}
+		}
+		return nil
 	}
-	return d, nil
 }
 
 func readStats(path string, r *Result, c *einsum.Cascade) error {

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Whole-command benchmark for `make bench`: fusemax eval --backend llvm
+# against the NumPy 3-pass script (bench/attention_numpy.py) on the same
+# inputs, in the same run, one BLAS thread. For each N (M = P = N, E = F =
+# 64, M0 = 64) it reports the NumPy compute and whole-script times, fusemax's
+# whole command with a cold build cache (an empty FUSEMAX_CACHE), with a warm
+# one, and warm with --threads 2, each command's peak RSS (GNU time's %M:
+# the largest process of the command), the size of the inputs and output,
+# and the largest difference between the two AV results.
+#
+# usage: bench/compare.sh [N ...]   (default: 4096 16384 65536; BENCH_N too)
+# Needs python3 with NumPy (the one on PATH, else /usr/bin/python3); without
+# it the NumPy columns are skipped with a note.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+sizes=("$@")
+[ ${#sizes[@]} -gt 0 ] || read -r -a sizes <<<"${BENCH_N:-4096 16384 65536}"
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/fusemax-bench-XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+go build -o "$tmp/fusemax" ./cmd/fusemax
+py=""
+for p in python3 /usr/bin/python3; do
+  if command -v "$p" >/dev/null 2>&1 && "$p" -c 'import numpy' 2>/dev/null; then py=$p; break; fi
+done
+[ -n "$py" ] || echo "note: no python3 with NumPy found (apt-get install python3-numpy); NumPy columns skipped, inputs from fusemax eval"
+export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
+timed() { # timed OUTFILE CMD...: runs CMD, appends "wall_s rss_kib" to OUTFILE
+  local out=$1; shift
+  /usr/bin/time -f "%e %M" -o "$out" "$@" >"$out.log" 2>&1 || { cat "$out.log" >&2; return 1; }
+}
+printf "%-6s | %-10s %-10s %-9s | %-10s %-10s %-12s %-9s | %-8s %-9s\n" N np-comp-s np-whole-s np-RSS-MB fm-cold-s fm-warm-s fm-warm-2t-s fm-RSS-MB io-MB max-dAV
+for n in "${sizes[@]}"; do
+  d="$tmp/$n"; mkdir -p "$d/in"
+  shape="E=64,F=64,M=$n,M0=64,P=$n"
+  if [ -n "$py" ]; then
+    "$py" -c "
+import numpy as np, sys
+r = np.random.default_rng(1)
+for name, shape in (('Q', (64, $n)), ('K', (64, $n)), ('V', (64, $n))):
+    np.save('$d/in/' + name + '.npy', r.uniform(-1, 1, shape).astype(np.float32))"
+  else
+    "$tmp/fusemax" eval attention_1pass --shape "$shape" --backend llvm --dtype f32 --out "$d/in" >/dev/null
+  fi
+  args=(eval attention_1pass --shape "$shape" --backend llvm --dtype f32 --input "Q=$d/in/Q.npy" --input "K=$d/in/K.npy" --input "V=$d/in/V.npy")
+  export FUSEMAX_CACHE="$d/cache"
+  timed "$d/cold" "$tmp/fusemax" "${args[@]}" --out "$d/fm"
+  timed "$d/warm" "$tmp/fusemax" "${args[@]}" --out "$d/fm"
+  timed "$d/warm2" "$tmp/fusemax" "${args[@]}" --threads 2 --out "$d/fm2"
+  cmp -s "$d/fm/AV.npy" "$d/fm2/AV.npy" || echo "note: AV differs between 1 and 2 threads at N=$n"
+  np_comp=- np_whole=- np_rss=- dav=-
+  if [ -n "$py" ]; then
+    timed "$d/np.t" "$py" bench/attention_numpy.py "$d/in" "$d/npout"
+    np_comp=$(awk '/compute_s/ {print $2}' "$d/np.t.log")
+    read -r np_whole np_rss <"$d/np.t"; np_rss=$((np_rss / 1024))
+    dav=$("$py" -c "import numpy as np; print('%.1e' % np.abs(np.load('$d/fm/AV.npy') - np.load('$d/npout/AV.npy')).max())")
+  fi
+  read -r cold rss <"$d/cold"; read -r warm _ <"$d/warm"; read -r warm2 _ <"$d/warm2"
+  io=$((4 * 64 * n * 4 / 1048576))
+  printf "%-6s | %-10s %-10s %-9s | %-10s %-10s %-12s %-9s | %-8s %-9s\n" "$n" "$np_comp" "$np_whole" "$np_rss" "$cold" "$warm" "$warm2" $((rss / 1024)) "$io" "$dav"
+  rm -rf "$d"
+done
