@@ -20,6 +20,7 @@ import (
 	"github.com/fusemax/fusemax/lower"
 	"github.com/fusemax/fusemax/sim"
 	"github.com/fusemax/fusemax/specs"
+	"github.com/fusemax/fusemax/workload"
 )
 
 // Profiles are the energy accounting profiles a review may name.
@@ -42,9 +43,13 @@ type Evaluator struct {
 	// archs holds loaded specs by reference and overrides: a sweep's points
 	// share a few, and parsing one costs as much as lowering a design.
 	archs map[string]*arch.Spec
+	// maps holds parsed mappings by reference, overrides and shape (a
+	// mapping's variant depends on the shape); not those with a search,
+	// whose document lower.Simulate rewrites.
+	maps map[string]*lower.Mapping
 }
 
-// maxCachedArchs bounds the spec cache; beyond it specs are loaded per point.
+// maxCachedArchs bounds each spec cache; beyond it specs are loaded per point.
 const maxCachedArchs = 4096
 
 type kernelInfo struct {
@@ -54,7 +59,7 @@ type kernelInfo struct {
 
 // NewEvaluator returns an empty Evaluator.
 func NewEvaluator() *Evaluator {
-	return &Evaluator{kernels: map[string]*kernelInfo{}, configs: map[string]*lower.Config{}, mappings: map[string][]string{}, archs: map[string]*arch.Spec{}}
+	return &Evaluator{kernels: map[string]*kernelInfo{}, configs: map[string]*lower.Config{}, mappings: map[string][]string{}, archs: map[string]*arch.Spec{}, maps: map[string]*lower.Mapping{}}
 }
 
 // target is a design resolved to the references the lowering loads.
@@ -80,7 +85,7 @@ func (e *Evaluator) Evaluate(d *Design, shape map[string]int64, profile string) 
 	var best *lower.Report
 	var firstErr error
 	for _, ref := range t.mappings {
-		rep, err := simulate(t, a, ref, shape, profile)
+		rep, err := e.simulate(t, a, ref, shape, profile)
 		switch {
 		case err != nil:
 			if firstErr == nil {
@@ -103,8 +108,8 @@ func (e *Evaluator) Evaluate(d *Design, shape map[string]int64, profile string) 
 	return m, nil
 }
 
-func simulate(t *target, a *arch.Spec, ref string, shape map[string]int64, profile string) (*lower.Report, error) {
-	m, err := lower.LoadMapping(ref, shape, t.mapSets)
+func (e *Evaluator) simulate(t *target, a *arch.Spec, ref string, shape map[string]int64, profile string) (*lower.Report, error) {
+	m, err := e.mapping(ref, shape, t.mapSets)
 	if err != nil {
 		return nil, err
 	}
@@ -182,6 +187,28 @@ func (e *Evaluator) arch(ref string, sets []string) (*arch.Spec, error) {
 	}
 	e.mu.Unlock()
 	return a, nil
+}
+
+// mapping loads a mapping once per (reference, shape, overrides): the
+// lowering only reads a mapping without a search.
+func (e *Evaluator) mapping(ref string, shape map[string]int64, sets []string) (*lower.Mapping, error) {
+	key := ref + "\x00" + workload.FormatShape(shape) + "\x00" + strings.Join(sets, "\x00")
+	e.mu.Lock()
+	m, ok := e.maps[key]
+	e.mu.Unlock()
+	if ok {
+		return m, nil
+	}
+	m, err := lower.LoadMapping(ref, shape, sets)
+	if err != nil {
+		return nil, err
+	}
+	e.mu.Lock()
+	if len(m.Search) == 0 && len(e.maps) < maxCachedArchs {
+		e.maps[key] = m
+	}
+	e.mu.Unlock()
+	return m, nil
 }
 
 func (e *Evaluator) config(ref string) (*lower.Config, error) {

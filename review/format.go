@@ -330,7 +330,10 @@ func ratio(v float64) string {
 	if math.IsNaN(v) || math.IsInf(v, 0) {
 		return "—"
 	}
-	return fmt.Sprintf("%.3g", v)
+	if v >= 1000 {
+		return fmt.Sprintf("%.0f", v)
+	}
+	return fmt.Sprintf("%#.3g", v)
 }
 
 func pct(m map[string]float64, k string) string {

@@ -136,8 +136,12 @@ func (c *Comparison) headline(p *page) {
 		if n == 0 {
 			continue
 		}
-		p.f(`<div><span>%s</span><b>%s faster</b><span>energy %s of %s's (geomean of %d shapes)</span></div>`,
-			esc(d.Label), times(math.Exp(ls/float64(n))), ratio(math.Exp(le/float64(n))), esc(c.Review.Baseline), n)
+		sp, speed := math.Exp(ls/float64(n)), "faster"
+		if sp < 1 {
+			sp, speed = 1/sp, "slower"
+		}
+		p.f(`<div><span>%s</span><b>%s %s</b><span>energy %s of %s's (geomean of %d shapes)</span></div>`,
+			esc(d.Label), times(sp), speed, ratio(math.Exp(le/float64(n))), esc(c.Review.Baseline), n)
 	}
 	p.f("</div>\n")
 }

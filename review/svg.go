@@ -179,20 +179,39 @@ type point struct {
 func lineChart(id, title, xlabel, ylabel string, x, y *axis, ss []series) string {
 	var c canvas
 	c.frame(title, xlabel, ylabel, x, y)
-	for _, s := range ss {
+	for i, s := range ss {
 		var path []string
 		for _, p := range s.pts {
 			path = append(path, fmt.Sprintf("%.1f,%.1f", x.pos(p.x), y.pos(p.y)))
 		}
 		if len(path) > 1 {
-			c.f(`<polyline fill="none" stroke="%s" stroke-width="2" points="%s"/>`, s.color, strings.Join(path, " "))
+			c.f(`<polyline fill="none" stroke="%s" stroke-width="2" stroke-dasharray="%s" points="%s"/>`, s.color, dashes[i%len(dashes)], strings.Join(path, " "))
 		}
 		for _, p := range s.pts {
-			c.marks++
-			c.f(`<circle class="mark" cx="%.1f" cy="%.1f" r="4" fill="%s"><title>%s</title></circle>`, x.pos(p.x), y.pos(p.y), s.color, esc(p.tip))
+			c.marker(i, x.pos(p.x), y.pos(p.y), s.color, p.tip)
 		}
 	}
 	return c.svg(id)
+}
+
+// dashes and marker shapes tell apart series that lie on top of each
+// other (two designs with the same latency).
+var dashes = []string{"none", "7 4", "2 3", "10 3 2 3"}
+
+// marker draws data mark i's shape: circle, square, diamond, triangle.
+func (c *canvas) marker(i int, x, y float64, color, tip string) {
+	c.marks++
+	t := "<title>" + esc(tip) + "</title>"
+	switch i % 4 {
+	case 0:
+		c.f(`<circle class="mark" cx="%.1f" cy="%.1f" r="4" fill="%s">%s</circle>`, x, y, color, t)
+	case 1:
+		c.f(`<rect class="mark" x="%.1f" y="%.1f" width="7" height="7" fill="%s">%s</rect>`, x-3.5, y-3.5, color, t)
+	case 2:
+		c.f(`<path class="mark" d="M%.1f %.1fl4.5 4.5l-4.5 4.5l-4.5 -4.5z" fill="%s">%s</path>`, x, y-4.5, color, t)
+	default:
+		c.f(`<path class="mark" d="M%.1f %.1fl4.5 8l-9 0z" fill="%s">%s</path>`, x, y-4.5, color, t)
+	}
 }
 
 // barChart draws groups of bars: vals[g][k] is key k's bar in group g;
@@ -267,10 +286,9 @@ func rooflineChart(id, title string, roofs []roof, ss []series) string {
 			x.pos(x0), y.pos(math.Max(x0*r.bandwidth, y.lo)), x.pos(knee), y.pos(r.peak), x.pos(x.hi), y.pos(r.peak))
 		c.f(`<text x="%.1f" y="%.1f" font-size="%d" fill="#555" text-anchor="end">%s</text>`, float64(padL+plotW-4), y.pos(r.peak)-4-float64(i*(tickFont+2)), tickFont, esc(r.name))
 	}
-	for _, s := range ss {
+	for i, s := range ss {
 		for _, p := range s.pts {
-			c.marks++
-			c.f(`<circle class="mark" cx="%.1f" cy="%.1f" r="4.5" fill="%s" fill-opacity="0.85"><title>%s</title></circle>`, x.pos(p.x), y.pos(p.y), s.color, esc(p.tip))
+			c.marker(i, x.pos(p.x), y.pos(p.y), s.color, p.tip)
 		}
 	}
 	return c.svg(id)
