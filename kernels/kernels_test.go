@@ -50,7 +50,7 @@ func TestResolve(t *testing.T) {
 	if err != nil || name != "kernels/gemm.einsum" || len(src) == 0 {
 		t.Fatalf("Resolve(gemm) = %q, %d bytes, %v", name, len(src), err)
 	}
-	if _, _, err := Resolve("no_such_kernel"); err == nil || !strings.Contains(err.Error(), "built-in: attention_1pass") {
+	if _, _, err := Resolve("no_such_kernel"); err == nil || !strings.Contains(err.Error(), "attention_1pass, attention_2pass") {
 		t.Errorf("Resolve of an unknown name: %v", err)
 	}
 }

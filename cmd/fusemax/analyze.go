@@ -11,7 +11,7 @@ import (
 	"github.com/spf13/cobra"
 )
 
-const defaultAnalyzeShape = "E=64,F=64,M=1024,M0=256,P=1024,K=1024,N=64,S=8,S0=2"
+const defaultAnalyzeShape = "E=64,F=64,M=1024,M0=256,P=1024,K=1024,N=64,S=8,S0=2,H=4,G=2,W=256,T=2,P0=256,J=256"
 
 func init() {
 	var shape, output, maxMemory string
@@ -22,8 +22,12 @@ func init() {
 		Long: `analyze runs the pass analysis of every cascade given (default: every
 built-in kernel) and evaluates each on the reference interpreter at --shape,
 on seeded inputs. Inputs with the same name get the same values in every
-cascade, so an output that several cascades produce (AV for every attention
-cascade) is compared with the first cascade that produced it: the largest
+cascade, so an output that several cascades produce from the same inputs
+is compared with the first cascade that produced it; a cascade whose
+comment has a line "Computes: NAME" only with cascades that say the same
+(the softmax attention kernels with each other, not with sigmoid
+attention). For a split rank it also shows the passes over each part and
+what each re-reads, with its size. The largest
 absolute and relative difference show whether a cascade computes what the
 others do: it agrees when the relative difference is at most 1e-9 and the
 same points are defined, else analyze reports DIFFER and exits with status 1.`,

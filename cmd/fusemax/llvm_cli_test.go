@@ -105,7 +105,7 @@ func TestLLVMMappingErrors(t *testing.T) {
 		{append([]string{"emit-llvm", "attention_1pass", "--shape", shape, "--set", "mapping.tile.E=8"}, smallBinding...), 1,
 			"the mapping splits E and P into groups; the LLVM backend runs groups of one rank only"},
 		{append([]string{"emit-llvm", "attention_1pass", "--shape", shape, "--set", "mapping.tile.E=8"}, smallBinding[:8]...), 1,
-			"the mapping splits E into groups of 8, but the iterate block at kernels/attention_1pass.einsum:17:3 cannot run one group at a time"},
+			"the mapping splits E into groups of 8, but the iterate block at kernels/attention_1pass.einsum:18:3 cannot run one group at a time"},
 		{[]string{"emit-llvm", "attention_3pass", "--shape", "E=64,F=64,M=1024,P=16384", "--mapping", "flat"}, 1,
 			"--mapping flat: the mapping splits P into groups of 1024; the LLVM backend runs groups around an iterate block, and cascade attention_3pass has 0"},
 		{[]string{"eval", "attention_1pass", "--shape", shape, "--mapping", "fusemax-binding", "--out", t.TempDir()}, 2, "need --backend llvm"},

@@ -154,8 +154,9 @@ func TestAnalyzeDefault(t *testing.T) {
 	if code != 0 {
 		t.Fatal(e)
 	}
-	for _, want := range []string{"attention_3pass  3 over M", "attention_2pass  2 over M", "attention_1pass  1 over M", "toy_cascade1     2 over K"} {
-		if !strings.Contains(out, want) {
+	squeezed := strings.Join(strings.Fields(out), " ")
+	for _, want := range []string{"attention_3pass 3 over M", "attention_2pass 2 over M", "attention_1pass 1 over M", "toy_cascade1 2 over K"} {
+		if !strings.Contains(squeezed, want) {
 			t.Errorf("analyze output lacks %q:\n%s", want, out)
 		}
 	}

@@ -20,6 +20,13 @@ type Row struct {
 	Rank     string `json:"rank"`
 	Passes   int    `json:"passes"`
 	Retained string `json:"retained"` // fibers kept on chip between passes, e.g. "QK (M×P), SN (M×P)"
+	// Levels gives, for a split rank, the passes over each part and what
+	// each re-reads: "M1: 2 (LSE (M1×P) 1→2); M0: 2 (QK (M0×P per m1) 1→2)".
+	Levels string `json:"levels,omitempty"`
+	// Function is what the cascade's comment says it computes
+	// ("Computes: softmax attention"); outputs are compared only between
+	// cascades that compute the same function from the same inputs.
+	Function string `json:"function,omitempty"`
 	Shape    string `json:"shape"`
 	// Agreement lists, per output, the cascade it was compared with and the
 	// largest absolute and relative difference.
@@ -82,6 +89,12 @@ func Run(cascades []*einsum.Cascade, shape map[string]int64, seed uint64) ([]Row
 			kept = append(kept, r.Tensor+" ("+r.Size+")")
 		}
 		row.Retained = strings.Join(kept, ", ")
+		var levels []string
+		for _, l := range rep.Levels {
+			levels = append(levels, fmt.Sprintf("%s: %d (%s)", l.Rank, l.Passes, passes.RetainedList(l.Retained)))
+		}
+		row.Levels = strings.Join(levels, "; ")
+		row.Function = Function(c)
 		sizes, _, err := c.Bind(shape)
 		if err != nil {
 			row.Note = "not evaluated: " + err.Error()
@@ -98,9 +111,19 @@ func Run(cascades []*einsum.Cascade, shape map[string]int64, seed uint64) ([]Row
 		}
 		for _, o := range c.Outputs {
 			got := all[o.Name]
-			key := o.Name + fmt.Sprint(got.Shape) + " of " + inputSignature(c, all)
+			// A cascade that says what it computes is compared with the
+			// first that says the same; one that does not, with the first
+			// producing the same output from the same inputs.
+			plain := o.Name + fmt.Sprint(got.Shape) + " of " + inputSignature(c, all)
+			key := plain
+			if row.Function != "" {
+				key = row.Function + ": " + plain
+			}
+			if _, seen := first[plain]; !seen {
+				first[plain] = ref{c.Name, got}
+			}
 			r, seen := first[key]
-			if !seen {
+			if !seen || r.cascade == c.Name {
 				first[key] = ref{c.Name, got}
 				row.Agreement = append(row.Agreement, Agreement{Output: o.Name, Agrees: true})
 				continue
@@ -168,31 +191,46 @@ func maxDiff(a, b *tensor.Dense) (abs, rel float64) {
 // WriteTable prints the rows as a plain table.
 func WriteTable(w io.Writer, rows []Row) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "CASCADE\tPASSES\tKEPT ON CHIP BETWEEN PASSES\tOUTPUT\tCOMPARED WITH\tMAX |Δ|\tMAX REL\tVERDICT")
+	fmt.Fprintln(tw, "CASCADE\tPASSES\tKEPT ON CHIP BETWEEN PASSES\tPER LEVEL OF THE SPLIT\tOUTPUT\tCOMPARED WITH\tMAX |Δ|\tMAX REL\tVERDICT")
 	for _, r := range rows {
-		kept := r.Retained
-		if kept == "" {
-			kept = "-"
-		}
+		kept, levels := orDash(r.Retained), orDash(r.Levels)
 		if r.Note != "" {
-			fmt.Fprintf(tw, "%s\t%d over %s\t%s\t%s\t\t\t\t\n", r.Cascade, r.Passes, r.Rank, kept, r.Note)
+			fmt.Fprintf(tw, "%s\t%d over %s\t%s\t%s\t%s\t\t\t\t\n", r.Cascade, r.Passes, r.Rank, kept, levels, r.Note)
 			continue
 		}
 		for i, a := range r.Agreement {
 			name, passes := r.Cascade, fmt.Sprintf("%d over %s", r.Passes, r.Rank)
 			if i > 0 {
-				name, passes, kept = "", "", ""
+				name, passes, kept, levels = "", "", "", ""
 			}
 			if a.Reference == "" {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t(reference)\t\t\t\n", name, passes, kept, a.Output)
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t(reference)\t\t\t\n", name, passes, kept, levels, a.Output)
 				continue
 			}
 			verdict := "agree"
 			if !a.Agrees {
 				verdict = "DIFFER"
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%.1e\t%.1e\t%s\n", name, passes, kept, a.Output, a.Reference, a.MaxAbs, a.MaxRel, verdict)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%.1e\t%.1e\t%s\n", name, passes, kept, levels, a.Output, a.Reference, a.MaxAbs, a.MaxRel, verdict)
 		}
 	}
 	return tw.Flush()
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// Function is the text after "Computes:" in a cascade's leading comment,
+// "" when it has none.
+func Function(c *einsum.Cascade) string {
+	for _, line := range strings.Split(c.Comment, "\n") {
+		if f, ok := strings.CutPrefix(strings.TrimSpace(line), "Computes:"); ok {
+			return strings.TrimSpace(f)
+		}
+	}
+	return ""
 }

@@ -421,7 +421,8 @@ func TestErrors(t *testing.T) {
 }
 
 func TestLibraryKernelsRunOnSmallShapes(t *testing.T) {
-	sizes := map[string]int64{"E": 3, "F": 2, "M": 6, "P": 4, "M0": 3, "K": 5, "N": 2, "S": 4, "S0": 2}
+	sizes := map[string]int64{"E": 3, "F": 2, "M": 6, "P": 4, "M0": 3, "K": 5, "N": 2, "S": 4, "S0": 2,
+		"H": 2, "G": 1, "W": 3, "T": 1, "J": 2, "P0": 2}
 	for _, name := range kernels.Names() {
 		c := kernel(t, name)
 		in, err := RandomInputs(c, sizes, 1)

@@ -19,15 +19,31 @@ func TestLibrary(t *testing.T) {
 		passes  int
 		einsums string
 	}{
-		"attention_3pass": {"M", 3, "QK:1 GM:1 SN:2 SD:2 A:3 AV:3"},
-		"attention_2pass": {"M", 2, "BK:1 BV:2 RM:1 RD:1 QK:1 LM:1 RM:1 SLD:1 RD:1 A:2 AV:2"},
-		"attention_1pass": {"M", 1, ""},
-		"toy_cascade1":    {"K", 2, "Y:1 Z:2"},
-		"toy_cascade2":    {"K", 1, "Y:1 X:1 Z:1"},
-		"toy_cascade3":    {"K", 1, ""},
-		"gemm":            {"", 1, ""},
-		"ring_merge":      {"S", 1, ""},
-		"ring_merge_tree": {"S", 2, ""},
+		"attention_3pass":         {"M", 3, "QK:1 GM:1 SN:2 SD:2 A:3 AV:3"},
+		"attention_2pass":         {"M", 2, "BK:1 BV:2 RM:1 RD:1 QK:1 LM:1 RM:1 SLD:1 RD:1 A:2 AV:2"},
+		"attention_1pass":         {"M", 1, ""},
+		"toy_cascade1":            {"K", 2, "Y:1 Z:2"},
+		"toy_cascade2":            {"K", 1, "Y:1 X:1 Z:1"},
+		"toy_cascade3":            {"K", 1, ""},
+		"gemm":                    {"", 1, ""},
+		"ring_merge":              {"S", 1, ""},
+		"ring_merge_tree":         {"S", 2, ""},
+		"gqa_attention":           {"M", 1, ""},
+		"mqa_attention":           {"M", 1, ""},
+		"causal_attention_1pass":  {"M", 1, ""},
+		"sliding_window_1pass":    {"M", 1, ""},
+		"block_sparse_1pass":      {"M", 1, ""},
+		"moba_topk":               {"M", 2, ""},
+		"softcap_attention":       {"M", 1, ""},
+		"alibi_causal":            {"M", 1, ""},
+		"splitk_decoding":         {"M", 2, ""},
+		"sigmoid_attention":       {"", 1, ""},
+		"rela_attention":          {"F", 2, ""},
+		"softplus_attention":      {"", 1, ""},
+		"cog_attention":           {"M", 2, ""},
+		"linear_attention":        {"", 1, ""},
+		"linear_attention_causal": {"P", 1, ""},
+		"lightning_attention":     {"P", 1, ""},
 	}
 	for _, name := range kernels.Names() {
 		w, ok := want[name]
@@ -255,4 +271,40 @@ func FuzzAnalyze(f *testing.F) {
 			}
 		}
 	})
+}
+
+// Split-K decoding's second pass reads only the M1-sized partials, and a
+// partial reduction's readers are placed by what they need, not as if they
+// read only inputs (the tree merge's GD reads GM).
+func TestLevelsAndPlacement(t *testing.T) {
+	load := func(name string) *passes.Report {
+		p, err := kernels.Load(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := passes.Analyze(p.Cascades[0], "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	r := load("splitk_decoding")
+	if r.Passes != 2 || passes.RetainedList(r.Retained) != "LSE (M1×P) 1→2, O (F×M1×P) 1→2" {
+		t.Errorf("splitk_decoding: %d passes, retained %s", r.Passes, passes.RetainedList(r.Retained))
+	}
+	levels := map[string]string{}
+	for _, l := range r.Levels {
+		levels[l.Rank] = fmt.Sprint(l.Passes, " ", passes.RetainedList(l.Retained))
+	}
+	if levels["M1"] != "2 LSE (M1×P) 1→2, O (F×M1×P) 1→2" || levels["M0"] != "2 QK (M0×P per m1) 1→2" {
+		t.Errorf("splitk_decoding levels: %v", levels)
+	}
+	for _, e := range load("ring_merge_tree").Einsums {
+		if e.Name == "GD" && (e.Pass != 1 || strings.Contains(e.Reason, "only inputs")) {
+			t.Errorf("ring_merge_tree GD: pass %d, %s", e.Pass, e.Reason)
+		}
+	}
+	if r := load("attention_1pass"); len(r.Levels) != 2 || r.Levels[0].Passes != 1 || r.Levels[1].Passes != 2 {
+		t.Errorf("attention_1pass levels: %+v", r.Levels)
+	}
 }

@@ -22,6 +22,19 @@ type Report struct {
 	// Retained lists the fibers read again in a later pass than the one that
 	// produced (or first read) them.
 	Retained []Retained `json:"retained"`
+	// Levels analyses each part of a split rank on its own (M1 with M0
+	// fixed, M0 with M1 fixed): how often the tiles of M0 data are
+	// traversed, how often the M1-sized partials are, and what each extra
+	// traversal re-reads, with sizes counted per instance of the fixed
+	// parts (F×M1×P partials, M0×P per m1 tile).
+	Levels []Level `json:"levels,omitempty"`
+}
+
+// Level is the pass analysis over one part of a split rank.
+type Level struct {
+	Rank     string     `json:"rank"`
+	Passes   int        `json:"passes"`
+	Retained []Retained `json:"retained"`
 }
 
 // EinsumPass is the pass of one Einsum and why it is there.
@@ -135,7 +148,17 @@ func Analyze(c *einsum.Cascade, rank string) (*Report, error) {
 	if _, err := a.run(); err != nil {
 		return nil, err
 	}
-	return a.report(), nil
+	rep := a.report()
+	for _, part := range r.Parts {
+		la := newAnalysis(c, r)
+		la.part = part
+		n, err := la.run()
+		if err != nil {
+			return nil, err
+		}
+		rep.Levels = append(rep.Levels, Level{Rank: part.Name, Passes: n, Retained: la.retained()})
+	}
+	return rep, nil
 }
 
 // value is what a read sees.
@@ -154,6 +177,7 @@ type cause struct {
 type analysis struct {
 	c      *einsum.Cascade
 	root   *einsum.Rank
+	part   *einsum.Rank // when set, the family is this part of root only
 	index  map[*einsum.Einsum]int
 	pass   []int
 	out    []value // what each Einsum writes
@@ -169,7 +193,17 @@ func newAnalysis(c *einsum.Cascade, root *einsum.Rank) *analysis {
 	return a
 }
 
-func (a *analysis) inFamily(r *einsum.Rank) bool { return r != nil && r.Root() == a.root }
+func (a *analysis) inFamily(r *einsum.Rank) bool {
+	if r == nil || a.part == nil {
+		return r != nil && r.Root() == a.root
+	}
+	for ; r != nil; r = r.Parent {
+		if r == a.part {
+			return true
+		}
+	}
+	return false
+}
 
 func (a *analysis) hasFamilyVar(x einsum.Affine) bool {
 	for _, t := range x.Terms {
@@ -202,6 +236,9 @@ func (a *analysis) traverses(e *einsum.Einsum) bool {
 func (a *analysis) fullyReduces(e *einsum.Einsum) bool {
 	if !a.traverses(e) {
 		return false
+	}
+	if e.TopK != nil && a.inFamily(e.TopK.Var) {
+		return true // a selection needs every point of its fiber first
 	}
 	for _, x := range e.Output.Index {
 		if a.hasFamilyVar(x) {
@@ -420,8 +457,15 @@ func (a *analysis) placeInputOnly() {
 	n := len(a.c.Einsums)
 	inputOnly := make([]bool, n)
 	for i, e := range a.c.Einsums {
-		ok := !a.fullyReduces(e)
+		// A reduction over the fiber, even a partial one (LM[m1, p] over
+		// m0), completes values its readers wait for: neither it nor they
+		// read only inputs.
+		ok := !a.fullyReduces(e) && !hasReduced(a, e)
 		for _, r := range e.Reads() {
+			// Within a level only maps of inputs move (reshapes such as
+			// BV): other work stays where its data is, so that what a
+			// second traversal of the part reads is what the first made.
+			ok = ok && (a.part == nil || len(r.Tensor.Defs) == 0)
 			for _, d := range r.Tensor.Defs {
 				if j, known := a.index[d]; !known || !inputOnly[j] {
 					ok = false
@@ -602,7 +646,7 @@ func (a *analysis) retained() []Retained {
 		k := key{t, from, to}
 		r := found[k]
 		if r == nil {
-			r = &Retained{Tensor: t.Name, Size: SizeFormula(a.c, t), From: from, To: to}
+			r = &Retained{Tensor: t.Name, Size: a.sizeOf(t), From: from, To: to}
 			if t.Kind == einsum.Input {
 				r.Else = "re-read from memory"
 			} else {
@@ -736,4 +780,40 @@ func SizeFormula(c *einsum.Cascade, t *einsum.Tensor) string {
 		s[i] = f.text
 	}
 	return strings.Join(s, "×")
+}
+
+// sizeOf is the size of t that one traversal of the family sees: all of
+// it, or for a level the dimensions not indexed by the other parts of the
+// split, which are fixed meanwhile ("M0×P per m1").
+func (a *analysis) sizeOf(t *einsum.Tensor) string {
+	if a.part == nil {
+		return SizeFormula(a.c, t)
+	}
+	cut := *t
+	cut.Dims = nil
+	var fixed []string
+	for _, d := range t.Dims {
+		if d.Rank == a.root {
+			// Indexed by the whole rank (K[e, m1*M0 + m0]): one traversal
+			// of the part sees the part's extent of it.
+			d = einsum.Dim{Rank: a.part, Extent: a.part.Size()}
+			for _, p := range a.root.Parts {
+				if p != a.part && !slices.Contains(fixed, p.Var()) {
+					fixed = append(fixed, p.Var())
+				}
+			}
+		}
+		if d.Rank != nil && d.Rank.Root() == a.root && !a.inFamily(d.Rank) && d.Rank != a.root {
+			if !slices.Contains(fixed, d.Rank.Var()) {
+				fixed = append(fixed, d.Rank.Var())
+			}
+			continue
+		}
+		cut.Dims = append(cut.Dims, d)
+	}
+	s := SizeFormula(a.c, &cut)
+	if len(fixed) > 0 {
+		s += " per " + strings.Join(fixed, ", ")
+	}
+	return s
 }

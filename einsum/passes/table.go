@@ -54,6 +54,34 @@ func WriteTable(w io.Writer, r *Report) error {
 	} else if r.Passes == 1 {
 		fmt.Fprintf(&b, "\none pass: nothing of size %s needs to stay on chip between passes\n", r.Rank)
 	}
+	writeLevels(&b, r)
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// writeLevels prints the passes over each part of a split rank and what
+// each extra traversal re-reads.
+func writeLevels(b *strings.Builder, r *Report) {
+	if len(r.Levels) == 0 {
+		return
+	}
+	fmt.Fprintf(b, "\npasses per level of %s (each part traversed with the others fixed):\n", r.Rank)
+	tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "  LEVEL\tPASSES\tRE-READ BETWEEN PASSES")
+	for _, l := range r.Levels {
+		fmt.Fprintf(tw, "  %s\t%d\t%s\n", l.Rank, l.Passes, RetainedList(l.Retained))
+	}
+	tw.Flush()
+}
+
+// RetainedList is "QK (M×P) 1→2, LM (M1×P) 1→2", or "-" when empty.
+func RetainedList(rs []Retained) string {
+	if len(rs) == 0 {
+		return "-"
+	}
+	s := make([]string, len(rs))
+	for i, x := range rs {
+		s[i] = fmt.Sprintf("%s (%s) %d→%d", x.Tensor, x.Size, x.From, x.To)
+	}
+	return strings.Join(s, ", ")
 }
