@@ -105,16 +105,16 @@ func (r *run) emitRing(b *builder, times [][]float64, bytes, extra float64) erro
 func (r *run) tree() error {
 	ck := r.k / r.g
 	step := r.at(r.q, ck, r.groups)
-	cost, err := r.model.Cost(r.dense, step)
-	if err != nil {
-		return err
-	}
 	state, err := stateBytes(r.c, step, r.sys.Device.WordBytes)
 	if err != nil {
 		return err
 	}
 	if state == 0 {
 		return fmt.Errorf("tree merges the running state of an iterate block (max, sum, numerator); cascade %s has none (use a 1-pass cascade such as attention_1pass)", r.c.Name)
+	}
+	cost, err := r.model.Cost(r.dense, step)
+	if err != nil {
+		return err
 	}
 	if err := r.mask.checkTiles(r.g, r.q, ck, min(r.tq, r.q), min(r.tk, ck)); err != nil {
 		return err
