@@ -66,6 +66,9 @@ func TestCheckAccepts(t *testing.T) {
 		"cascade c { ranks E, M, P\n input Q[e, p], K[e, m]\n output Z[p], W[p]\n Z[p] = Q[e, p] * K[e, m] / sqrt(E) :: min(m) sum(e)\n W[p] = Q[e, p] :: sum(e) }",
 		// two filtered definitions writing complementary points
 		"cascade c { ranks K\n input A[k]\n output Z[k]\n Z[k: k == 0] = A[k]\n Z[k: k > 0] = 2 * A[k] }",
+		// the added functions, index variables as values, a data filter,
+		// topk with a rank size as its count, a partial output
+		"cascade c { ranks M, P, T\n input X[m, p], S[m, p]\n output partial Y[m, p]\n output Z[m, p]\n Y[m, p: S[m, p] > -0.5 && m <= p] = tanh(X[m, p]) * sign(X[m, p]) + exp2(p - m) + log2(1 + abs(X[m, p])) + pow(2, m) + erf(X[m, p])\n Z[m, p] = X[m, p] :: topk(m, T) }",
 	}
 	for _, s := range srcs {
 		mustParse(t, s)

@@ -2,6 +2,7 @@ package einsum_test
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/fusemax/fusemax/einsum"
 )
@@ -50,4 +51,12 @@ func ExampleCascade_Bind() {
 	fmt.Println(einsum.FormatShape(sizes), unused, err)
 	// Output:
 	// M=4096,M0=256,M1=16 [B] <nil>
+}
+
+// The running maximum of a fully masked tile is -inf on both sides, and
+// its correction factor exp(RM[m1] - RM[m1+1]) must be 0, not NaN.
+func ExampleDifference() {
+	inf := math.Inf(1)
+	fmt.Println(einsum.Difference(-inf, -inf), einsum.Difference(inf, inf), einsum.Difference(3, 1))
+	// Output: -Inf NaN 2
 }

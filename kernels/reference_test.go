@@ -21,8 +21,8 @@ func referenceCases() []refCase {
 		return out
 	}
 	return []refCase{
-		{kernel: "ring_merge", shape: map[string]int64{"F": 3, "S": 4, "P": 5}, prepare: shardStats(6), ref: mergedAttention},
-		{kernel: "ring_merge_tree", shape: map[string]int64{"F": 3, "S": 6, "S0": 3, "P": 5}, prepare: shardStats(4), ref: mergedAttention},
+		{kernel: "ring_merge", shape: map[string]int64{"F": 3, "S": 4, "P": 5}, prepare: shardStats(6, func(s int) bool { return s == 0 }), ref: mergedAttention},
+		{kernel: "ring_merge_tree", shape: map[string]int64{"F": 3, "S": 6, "S0": 3, "P": 5}, prepare: shardStats(4, func(s int) bool { return s < 3 }), ref: mergedAttention},
 		{kernel: "gqa_attention", shape: with(tile, "H", 4, "G", 2), ref: perHead(func(h int, sz map[string]int64) (int, scoreFn) {
 			return h / int(sz["H"]/sz["G"]), plain
 		})},
@@ -307,10 +307,11 @@ func weighted(v *tensor.Dense, w [][]float64, norm []float64) *tensor.Dense {
 }
 
 // shardStats replaces the ring-merge inputs with the per-shard statistics
-// of a real attention over S shards of keysPerShard keys each (shard 1 fully
-// masked, as a sliding window or a causal shard produces: max -inf, sums 0),
-// and keeps the full attention for the reference in the same map.
-func shardStats(keysPerShard int) func(sz map[string]int64, in map[string]*tensor.Dense) {
+// of a real attention over S shards of keysPerShard keys each, the masked
+// shards fully masked as a sliding window or a causal shard leaves them
+// (max -inf, sums 0: the leading ones need -inf - -inf = -inf), and keeps
+// the full attention for the reference in the same map.
+func shardStats(keysPerShard int, masked func(s int) bool) func(sz map[string]int64, in map[string]*tensor.Dense) {
 	return func(sz map[string]int64, in map[string]*tensor.Dense) {
 		S, P, F := int(sz["S"]), int(sz["P"]), int(sz["F"])
 		q, k, v := qkv(4, S*keysPerShard, P, F, 7)
@@ -318,11 +319,11 @@ func shardStats(keysPerShard int) func(sz map[string]int64, in map[string]*tenso
 		for s := 0; s < S; s++ {
 			for p := 0; p < P; p++ {
 				mx := negInf
-				for j := 0; j < keysPerShard && s != 1; j++ {
+				for j := 0; j < keysPerShard && !masked(s); j++ {
 					mx = math.Max(mx, dot(q, k, p, s*keysPerShard+j))
 				}
 				pm.Set(mx, s, p)
-				for j := 0; j < keysPerShard && s != 1; j++ {
+				for j := 0; j < keysPerShard && !masked(s); j++ {
 					w := math.Exp(dot(q, k, p, s*keysPerShard+j) - mx)
 					pd.Set(pd.At(s, p)+w, s, p)
 					for f := 0; f < F; f++ {
@@ -338,7 +339,7 @@ func shardStats(keysPerShard int) func(sz map[string]int64, in map[string]*tenso
 		for p := 0; p < P; p++ {
 			mx := negInf
 			for m := range w {
-				if m/keysPerShard != 1 {
+				if !masked(m / keysPerShard) {
 					mx = math.Max(mx, dot(q, k, p, m))
 				}
 			}
@@ -347,7 +348,7 @@ func shardStats(keysPerShard int) func(sz map[string]int64, in map[string]*tenso
 				if w[m] == nil {
 					w[m] = make([]float64, P)
 				}
-				if m/keysPerShard != 1 {
+				if !masked(m / keysPerShard) {
 					w[m][p] = math.Exp(dot(q, k, p, m) - mx)
 					ld.Data[p] += w[m][p]
 				}

@@ -2,6 +2,7 @@ package reproduce
 
 import (
 	"fmt"
+	"math"
 
 	"go.yaml.in/yaml/v3"
 
@@ -63,6 +64,17 @@ type HeadlineSpec struct {
 	// Notes are paragraphs summary.md adds under the headline: what is
 	// known about the gap to the published numbers.
 	Notes []string
+	// Paper is what the publication reports for the headline, when the
+	// experiment reproduces one; summary.md sets it beside the computed
+	// numbers.
+	Paper *PaperHeadline
+}
+
+// PaperHeadline is a publication's headline numbers (NaN where it gives
+// none) and where they are stated.
+type PaperHeadline struct {
+	AttnSpeedup, AttnEnergy, E2ESpeedup, E2EEnergy float64
+	Source                                         string
 }
 
 // Pareto is the PE-array sweep.
@@ -146,6 +158,17 @@ func ParseExperiment(file string, src []byte) (*Experiment, error) {
 
 	h := o.Sub("headline", true)
 	x.HeadlineSpec = HeadlineSpec{Baseline: h.Str("baseline", true), Proposal: h.Str("proposal", true), NormaliseTo: h.Str("normalise_to", true), Notes: h.StrList("notes")}
+	if p := h.Sub("paper", false); p.Node != nil {
+		num := func(key string) float64 {
+			if p.Get(key) == nil {
+				return math.NaN()
+			}
+			return p.Num(key, specs.Count, false, 0)
+		}
+		x.HeadlineSpec.Paper = &PaperHeadline{AttnSpeedup: num("attention_speedup"), AttnEnergy: num("attention_energy"),
+			E2ESpeedup: num("end2end_speedup"), E2EEnergy: num("end2end_energy"), Source: p.Str("source", true)}
+		p.Done()
+	}
 	h.Done()
 
 	if p := o.Sub("pareto", false); p.Node != nil {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"image/color"
 	"math"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -197,13 +198,28 @@ func slackWidth(sty draw.TextStyle, s string) vg.Length { return sty.Width(s) * 
 const textSlack = 1.28
 
 func (pg *page) svg() ([]byte, error) {
-	c := vgsvg.NewWith(vgsvg.UseWH(pg.w, pg.h), vgsvg.EmbedFonts(true)) // embedded: text renders as measured, whatever fonts the viewer has
+	// Fonts are referenced, not embedded (embedding put the whole 550 KB
+	// font into every figure): the family falls back to the generic serif,
+	// and the layout leaves room for a fallback wider than the metrics
+	// (slackWidth).
+	c := vgsvg.NewWith(vgsvg.UseWH(pg.w, pg.h), vgsvg.EmbedFonts(false))
 	pg.draw(draw.New(c))
 	var b bytes.Buffer
 	if _, err := c.WriteTo(&b); err != nil {
 		return nil, err
 	}
-	return b.Bytes(), nil
+	return withGenericFamily(b.Bytes()), nil
+}
+
+// withGenericFamily appends the generic family to every font-family the SVG
+// names, so a viewer without the font sets the text in a serif face rather
+// than its default.
+func withGenericFamily(svg []byte) []byte {
+	re := regexp.MustCompile(`font-family:([^;"']+);`)
+	return re.ReplaceAllFunc(svg, func(m []byte) []byte {
+		family := strings.TrimSpace(string(re.FindSubmatch(m)[1]))
+		return []byte("font-family:'" + family + "',serif;")
+	})
 }
 
 func (pg *page) draw(dc draw.Canvas) {

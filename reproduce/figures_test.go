@@ -27,6 +27,11 @@ func TestFiguresFromReference(t *testing.T) {
 			t.Errorf("no %s", name)
 			continue
 		}
+		// A font is referenced with a generic fallback, never embedded
+		// (each figure carried the whole 550 KB font).
+		if bytes.Contains(svg, []byte("@font-face")) || len(svg) > 100<<10 || !bytes.Contains(svg, []byte("',serif;")) {
+			t.Errorf("%s: %d bytes, embedded font %v, generic family %v", name, len(svg), bytes.Contains(svg, []byte("@font-face")), bytes.Contains(svg, []byte("',serif;")))
+		}
 		if !bytes.HasPrefix(svg, []byte("<?xml")) || !bytes.Contains(svg, []byte("<svg")) {
 			t.Errorf("%s is not an SVG", name)
 		}

@@ -93,7 +93,18 @@ func Summary(out *Output, cmp []ColumnError, cmpErrs []error, refDir string) []b
 				b.WriteString("the artifact charges each register file one PE's accesses (MODEL.md §9.1, §13) and, on large problems, the global-buffer reads Timeloop adds when a partition size wraps 64 bits (§9.6); the physical profile charges every PE's accesses and no wrapped reads.\n")
 			}
 		}
-		fmt.Fprintf(&b, "\nAttention speedup ranges over %.2f–%.2f×. The paper reports 6.7× at 79%% of FLAT's energy for attention and 5.3× at 83%% end to end; its artifact's CSVs give 6.72× / 0.788 and 5.30× / 0.834 (MODEL.md §11).\n\n", h.MinSpeedup, h.MaxSpeedup)
+		fmt.Fprintf(&b, "\nAttention speedup ranges over %.2f–%.2f×.", h.MinSpeedup, h.MaxSpeedup)
+		if p := x.HeadlineSpec.Paper; p != nil {
+			fmt.Fprintf(&b, " The paper reports %s / %s for attention and %s / %s end to end (%s).", fmtX(p.AttnSpeedup, "%.3g×"), fmtX(p.AttnEnergy, "%.3g"), fmtX(p.E2ESpeedup, "%.3g×"), fmtX(p.E2EEnergy, "%.3g"), p.Source)
+		}
+		if refDir != "" {
+			if ref, err := ReadOutput(x, refDir); err == nil {
+				if hr, ok := x.Headline(ref.Tables); ok {
+					fmt.Fprintf(&b, " The reference CSVs in `%s` give %.2f× / %.3f and %s / %s.", refDir, hr.AttnSpeedup, hr.AttnEnergy, fmtX(hr.E2ESpeedup, "%.2f×"), fmtX(hr.E2EEnergy, "%.3f"))
+				}
+			}
+		}
+		b.WriteString("\n\n")
 		for _, n := range out.Experiment.HeadlineSpec.Notes {
 			b.WriteString(strings.TrimSpace(n) + "\n\n")
 		}

@@ -46,3 +46,34 @@ func checkHeadline(t *testing.T, what string, x *Experiment, tables map[string]*
 		}
 	}
 }
+
+// summary.md states the paper's numbers only from the experiment spec, and
+// the reference CSVs' headline only as computed from them (it once printed
+// FuseMax's numbers as fixed text for any experiment).
+func TestSummaryClaimsComputed(t *testing.T) {
+	x, err := LoadExperiment("fusemax-micro24")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := referenceDir(t)
+	read, err := ReadOutput(x, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Scale FLAT's latencies: the computed speedup must follow.
+	flat := read.Tables["attn-flat.csv"]
+	for _, r := range flat.Rows {
+		r.Vals[flat.Col("latency")] *= 2
+	}
+	out := &Output{Experiment: x, Profile: x.Profile, Tables: read.Tables, Files: x.csvFiles(), Failed: map[string]string{}}
+	md := string(Summary(out, nil, nil, dir))
+	if !strings.Contains(md, "The paper reports 6.7× / 0.79 for attention and 5.3× / 0.83 end to end") ||
+		!strings.Contains(md, "give 6.72× / 0.787 and 5.30× / 0.833") || !strings.Contains(md, "| `fusemax-micro24` | 13.45× |") {
+		t.Errorf("summary:\n%s", md)
+	}
+	x.HeadlineSpec.Paper = nil
+	md = string(Summary(out, nil, nil, ""))
+	if strings.Contains(md, "paper reports") || strings.Contains(md, "reference CSVs") {
+		t.Errorf("claims without a source:\n%s", md)
+	}
+}

@@ -154,3 +154,29 @@ func TestOutputFiles(t *testing.T) {
 		t.Errorf("temporary files left: %v", left)
 	}
 }
+
+// TestDefaultEnergyProfile: simulate of a configuration that an experiment
+// evaluates uses that experiment's profile by default, as reproduce does
+// (they were 56% apart on the README's example); other specs default to
+// physical.
+func TestDefaultEnergyProfile(t *testing.T) {
+	energy := func(args ...string) string {
+		out, errOut, code := run(t, append([]string{"simulate", "--workload", "BERT", "--seq", "1K", "-o", "csv"}, args...)...)
+		if code != 0 {
+			t.Fatalf("simulate %v: exit %d: %s", args, code, errOut)
+		}
+		lines := strings.Split(strings.TrimSpace(out), "\n")
+		return lines[len(lines)-1]
+	}
+	cfg := []string{"--config", "fusemax-micro24/binding"}
+	if a, b := energy(cfg...), energy(append(cfg, "--energy-profile", "fusemax-micro24")...); a != b {
+		t.Errorf("default %q, fusemax-micro24 %q", a, b)
+	}
+	if a, b := energy(cfg...), energy(append(cfg, "--energy-profile", "physical")...); a == b {
+		t.Errorf("the profiles give the same numbers (%q); the test cannot tell them apart", a)
+	}
+	spec := []string{"attention_1pass", "--arch", "fusemax-cloud", "--mapping", "fusemax-binding"}
+	if a, b := energy(spec...), energy(append(spec, "--energy-profile", "physical")...); a != b {
+		t.Errorf("--arch/--mapping default %q, physical %q", a, b)
+	}
+}

@@ -39,12 +39,14 @@ mapping: ` + strings.Join(specs.Names("mapping"), ", ") + `) or YAML files.
 configuration's own arch overrides (its set and, for the chosen energy
 profile, its profile_set) apply first.
 
---energy-profile picks the energy accounting: physical (the default: every
-PE's register-file accesses, every operation at the spec's energy) or
+--energy-profile picks the energy accounting: physical (every PE's
+register-file accesses, every operation at the spec's energy) or
 fusemax-micro24 (the FuseMax artifact's: one PE's register-file accesses per
 array, the output reads Timeloop adds when a partition size wraps 64 bits on
 large problems, plus the configuration's profile_set overrides, e.g.
-+Cascade's uncharged exponentials).
++Cascade's uncharged exponentials). The default is the profile of the
+shipped experiment that evaluates the --config (fusemax-micro24 for the
+fusemax-micro24/ configs, as fusemax reproduce uses), else physical.
 
 Without --mapping (and --config) the mapping is derived: every Einsum bound
 to a unit that can run or build its operations, by cost; group sizes and
@@ -79,7 +81,7 @@ see docs/multidevice.md.`,
 				kernel = args[0]
 			}
 			if profile == "" {
-				profile = lower.ProfilePhysical
+				profile = defaultProfile(config)
 			}
 			if !slices.Contains(lower.Profiles(), profile) {
 				return usagef("--energy-profile must be one of %s, not %q", strings.Join(lower.Profiles(), ", "), profile)
@@ -194,7 +196,7 @@ see docs/multidevice.md.`,
 	f.BoolVar(&ideal, "ideal", false, "with --system: the papers' accounting (FLOPs at peak, no latency, no memory bound)")
 	f.StringVar(&objective, "objective", "", "what a mapping search minimises: edp (default), latency or energy")
 	f.StringVar(&emitMapping, "emit-mapping", "", "write the derived mapping (no --mapping given) to this file, to save and edit it")
-	f.StringVar(&profile, "energy-profile", "", "energy accounting: physical (default) or fusemax-micro24 (the FuseMax artifact's)")
+	f.StringVar(&profile, "energy-profile", "", "energy accounting: physical or fusemax-micro24 (the FuseMax artifact's); default: the --config's experiment's, else physical")
 	f.StringVar(&dtype, "dtype", "", "GPU specs only: element type fp16 (default), bf16, fp8 or tf32")
 	rootCmd.AddCommand(cmd)
 }

@@ -29,10 +29,16 @@
 //   - A map (nothing reduced) defines the output point only where every read
 //     is defined; otherwise the point stays undefined.
 //
+// A data-dependent filter (Sel[m1, p] > 0) is evaluated after the affine
+// ones, at the points they admit only; an undefined read or a NaN fails it.
+// A topk statement is evaluated as a map, then each fiber along its
+// variable is replaced by its selection (einsum.TopK).
+//
 // Operands of lower rank broadcast: a read simply does not depend on the
-// missing variables. A rank name used as a value is its size. Reading outside
-// a tensor's extent at a point that the filters admit is an error with the
-// read's position; a point the filters exclude is never read.
+// missing variables. A rank name used as a value is its size, an index
+// variable its position. -inf - -inf is -inf (einsum.Difference). Reading
+// outside a tensor's extent at a point that the filters admit is an error
+// with the read's position; a point the filters exclude is never read.
 //
 // Points of one Einsum are computed in the order of Vars (row-major over the
 // output variables, then the reductions). An Einsum that reads points of its
@@ -45,7 +51,10 @@
 // Reductions run in a fixed order, so results are deterministic, bit for bit,
 // on every machine (products are never fused with the following add).
 //
-// Points that no statement defined hold NaN in the returned tensors.
+// An output point that no statement defined is an error naming the output
+// and the point, unless the output is declared partial; points of partial
+// outputs and of intermediates that nothing defined hold NaN in the
+// returned tensors.
 //
 // # Implementation
 //

@@ -197,6 +197,8 @@ func TestFormatCanonical(t *testing.T) {
 
 func TestFormatASCII(t *testing.T) {
 	cases := []struct{ in, want string }{
+		{"cascade c{ranks M,P output partial Y[m,p] Y[m:Sel[m,p]≠-1.5&&m≤p,p]=X[m,p]-(p-m) Z[m,p]=G[m,p]::topk(m,3)}",
+			"cascade c {\n  ranks M, P\n  output partial Y[m, p]\n  Y[m: Sel[m, p] != -1.5 && m <= p, p] = X[m, p] - (p - m)\n  Z[m, p] = G[m, p] :: topk(m, 3)\n}\n"},
 		{"cascade c{ranks M,P input QK[m,p] output GM[p] GM[p]=QK[m,p]::∨_m max(∪)}",
 			"cascade c {\n  ranks M, P\n  input QK[m, p]\n  output GM[p]\n  GM[p] = QK[m, p] :: max(m)\n}\n"},
 		{"cascade c { ranks M\n  R[m1:m1=0] = -∞ # seed\n  S[m] = e^(R[m] − 1) × 2\n}",
