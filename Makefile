@@ -14,9 +14,14 @@ test:
 	$(GO) vet ./...
 	$(GO) test -count=1 ./...
 
-# Speed and memory targets are checked here, not in timed unit tests.
+# Speed and memory targets are checked here, not in timed unit tests: the Go
+# benchmarks (kernel GFLOP/s, RSS), then the whole `eval --backend llvm`
+# command against the NumPy script in the same run (bench/compare.sh, which
+# notes and skips the NumPy columns when python3 has no NumPy). BENCH_N sets
+# its sizes (default 4096 16384 65536).
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+	bench/compare.sh
 
 # Longer fuzzing of every fuzz target in the module (parsers, checker,
 # analyses), FUZZTIME each. make test already runs their seed corpora.

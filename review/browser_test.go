@@ -37,7 +37,7 @@ for(const svg of document.querySelectorAll("svg.chart")){
 for(const el of document.body.querySelectorAll("*")){
   if(el.closest(".scroll")&&!el.classList.contains("scroll"))continue;
   const r=el.getBoundingClientRect();if(r.right>W+0.5)out.overflow.push(el.tagName+(el.id?"#"+el.id:"")+" right="+Math.round(r.right));}
-const pre=document.createElement("pre");pre.id="fusemax-check";pre.textContent=JSON.stringify(out);document.body.appendChild(pre);})();</script>`
+const pre=document.createElement("pre");pre.id="fusemax-check";pre.style.display="none";pre.textContent=JSON.stringify(out);document.body.appendChild(pre);})();</script>`
 
 type check struct {
 	Width, ScrollWidth, Height, Resources int
@@ -63,27 +63,39 @@ func chromium(t *testing.T) string {
 	return ""
 }
 
-// runChromium loads a file headless at 1280 px wide and returns the
-// stdout of the given mode flag (--dump-dom or --screenshot=FILE).
-func runChromium(t *testing.T, bin, page string, height int, mode string) string {
+// shotHeight is the window's height: the test report fits in it.
+const shotHeight = 3600
+
+// runChromium loads a file headless in a 1280 px wide window and returns
+// the DOM after its scripts ran; with shot, it also saves a screenshot.
+func runChromium(t *testing.T, bin, page, shot string) string {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	mode := []string{"--dump-dom"}
+	if shot != "" {
+		mode = append(mode, "--screenshot="+shot)
+	}
+	// Generous: Chromium starts in seconds, but a loaded CI machine can
+	// take a minute.
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
-		"--no-first-run", "--disable-extensions", "--force-device-scale-factor=1", "--user-data-dir="+t.TempDir(),
-		fmt.Sprintf("--window-size=1280,%d", height), mode, "file://"+page)
+	args := append([]string{"--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+		"--no-first-run", "--disable-extensions", "--force-device-scale-factor=1", "--user-data-dir=" + t.TempDir(),
+		fmt.Sprintf("--window-size=1280,%d", shotHeight)}, mode...)
+	cmd := exec.CommandContext(ctx, bin, append(args, "file://"+page)...)
 	cmd.Dir = t.TempDir()
 	out, err := cmd.Output()
 	if err != nil {
-		t.Fatalf("chromium %s: %v", mode, err)
+		t.Fatalf("chromium %s: %v", strings.Join(mode, " "), err)
 	}
 	return string(out)
 }
 
-var checkJSON = regexp.MustCompile(`(?s)<pre id="fusemax-check">(.*?)</pre>`)
+var checkJSON = regexp.MustCompile(`(?s)<pre id="fusemax-check"[^>]*>(.*?)</pre>`)
 
-// inspect injects the checker into page and returns its measurements.
-func inspect(t *testing.T, bin string, page []byte) check {
+// inspect injects the checker into page and returns its measurements;
+// with shot, it saves a screenshot of the page too (the checker draws
+// nothing).
+func inspect(t *testing.T, bin string, page []byte, shot string) check {
 	t.Helper()
 	html := strings.Replace(string(page), "<head>", "<head>"+checkerHead, 1)
 	html = strings.Replace(html, "</body>", checkerTail+"</body>", 1)
@@ -91,7 +103,7 @@ func inspect(t *testing.T, bin string, page []byte) check {
 	if err := os.WriteFile(path, []byte(html), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	dom := runChromium(t, bin, path, 900, "--dump-dom")
+	dom := runChromium(t, bin, path, shot)
 	m := checkJSON.FindStringSubmatch(dom)
 	if m == nil {
 		t.Fatalf("the checker left no result; the page did not run it")
@@ -155,19 +167,17 @@ func TestReportInBrowser(t *testing.T) {
 	t.Parallel()
 	bin := chromium(t)
 	page := browserReview(t)
-	c := inspect(t, bin, page)
+	shot := filepath.Join(t.TempDir(), "shot.png")
+	c := inspect(t, bin, page, shot)
 	if len(c.Charts) < 8 {
 		t.Errorf("the report has %d charts; want latency, energy, roofline, and utilization and energy per shape", len(c.Charts))
 	}
 	for _, p := range problems(c) {
 		t.Error(p)
 	}
-	path := filepath.Join(t.TempDir(), "report.html")
-	if err := os.WriteFile(path, page, 0o644); err != nil {
-		t.Fatal(err)
+	if c.Height > shotHeight {
+		t.Errorf("the test report is %d px tall; the screenshot covers %d", c.Height, shotHeight)
 	}
-	shot := filepath.Join(t.TempDir(), "shot.png")
-	runChromium(t, bin, path, c.Height, "--screenshot="+shot)
 	got := layoutOf(t, shot)
 	golden := filepath.Join("testdata", "report-layout.txt")
 	if *updateLayout {
@@ -189,7 +199,7 @@ func TestBrowserCheckerCatches(t *testing.T) {
 	bin := chromium(t)
 	bad := []byte(`<!DOCTYPE html><html><head></head><body><div style="width:2000px">wide</div>` +
 		`<svg class="chart" id="empty" data-marks="3" viewBox="0 0 10 10"></svg><script>throw new Error("boom")</script></body></html>`)
-	c := inspect(t, bin, bad)
+	c := inspect(t, bin, bad, "")
 	got := strings.Join(problems(c), "\n")
 	for _, want := range []string{"boom", "overflows 1280 px: DIV", "chart empty: 0 marks"} {
 		if !strings.Contains(got, want) {

@@ -57,7 +57,11 @@ func (c *Comparison) cells(r *Row) []string {
 	for _, l := range c.Levels {
 		s = append(s, bytesIEC(m.BufferPeakBytes[l]))
 	}
-	return append(s, bytesIEC(m.TrafficBytes), fmt.Sprintf("%.1f mm²", m.AreaMM2))
+	area := "—"
+	if !math.IsNaN(m.AreaMM2) {
+		area = fmt.Sprintf("%.1f mm²", m.AreaMM2)
+	}
+	return append(s, bytesIEC(m.TrafficBytes), area)
 }
 
 func slicesRepeat(s string, n int) []string {
@@ -299,8 +303,11 @@ func (c *Comparison) writeJSON(w io.Writer) error {
 
 // si prints a value with an SI prefix: 7.40 s, 12.3 ms, 1.23 kJ.
 func si(v float64, unit string) string {
-	if v == 0 || math.IsNaN(v) || math.IsInf(v, 0) {
-		return fmt.Sprintf("%g %s", v, unit)
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return "—"
+	}
+	if v == 0 {
+		return "0 " + unit
 	}
 	prefixes := []string{"p", "n", "µ", "m", "", "k", "M", "G", "T"}
 	e := int(math.Floor(math.Log10(math.Abs(v)) / 3))
@@ -310,6 +317,9 @@ func si(v float64, unit string) string {
 
 // bytesIEC prints a byte count in binary units: 12.3 MiB.
 func bytesIEC(v float64) string {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return "—"
+	}
 	units := []string{"B", "KiB", "MiB", "GiB", "TiB", "PiB"}
 	i := 0
 	for v >= 1024 && i < len(units)-1 {

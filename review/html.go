@@ -189,7 +189,9 @@ func (c *Comparison) trendCharts(p *page) {
 		}
 		p.f(`<h3>%s</h3><div class="grid">`, esc(famTitle(fam)))
 		for _, q := range []struct{ name, unit string }{{"latency", "s"}, {"energy", "J"}} {
-			p.chart(c.trend(fmt.Sprintf("%s-%d", q.name, fi), q.name, q.unit, idx), nil, nil)
+			if svg, n := c.trend(fmt.Sprintf("%s-%d", q.name, fi), q.name, q.unit, idx); n > 0 {
+				p.chart(svg, nil, nil)
+			}
 		}
 		p.f("</div>")
 		names, colors := c.designColors()
@@ -204,7 +206,8 @@ func famTitle(f string) string {
 	return f
 }
 
-func (c *Comparison) trend(id, what, unit string, idx []int) string {
+// trend is one quantity against length, and how many points it drew.
+func (c *Comparison) trend(id, what, unit string, idx []int) (string, int) {
 	var ss []series
 	var xs, ys, ticks []float64
 	for _, ci := range idx {
@@ -221,6 +224,9 @@ func (c *Comparison) trend(id, what, unit string, idx []int) string {
 			if what == "energy" {
 				v = m.EnergyPJ * 1e-12
 			}
+			if math.IsNaN(v) || v <= 0 {
+				continue // a machine whose spec models no energy
+			}
 			seq := float64(c.Review.Cases[ci].Seq)
 			s.pts = append(s.pts, point{seq, v, fmt.Sprintf("%s at %s: %s", d.Label, workload.FormatLength(int64(seq)), si(v, unit))})
 			xs, ys = append(xs, seq), append(ys, v)
@@ -236,7 +242,7 @@ func (c *Comparison) trend(id, what, unit string, idx []int) string {
 	x.format = func(v float64) string { return workload.FormatLength(int64(v)) }
 	y := newAxis(ys, true, padT+plotH, padT)
 	y.format = func(v float64) string { return si(v, unit) }
-	return lineChart(id, strings.ToUpper(what[:1])+what[1:]+" against sequence length", "sequence length", what+" ("+unit+", log)", x, y, ss)
+	return lineChart(id, strings.ToUpper(what[:1])+what[1:]+" against sequence length", "sequence length", what+" ("+unit+", log)", x, y, ss), len(xs)
 }
 
 // thin keeps at most n of the ticks, evenly spread, always the ends.
@@ -300,7 +306,9 @@ func (c *Comparison) caseSection(p *page, ci int) {
 	}
 	p.f(`</div><div class="grid">`)
 	c.utilChart(p, ci)
-	c.energyChart(p, ci)
+	if c.hasEnergyParts(ci) {
+		c.energyChart(p, ci)
+	}
 	p.f("</div>\n")
 }
 
@@ -377,4 +385,15 @@ func sameRoofs(byArch map[string]roof) []roof {
 		out = append(out, r)
 	}
 	return out
+}
+
+// hasEnergyParts says whether any design at case ci has an energy
+// breakdown (a GPU spec without an energy model has none).
+func (c *Comparison) hasEnergyParts(ci int) bool {
+	for _, r := range c.Tables[ci] {
+		if r.M != nil && len(r.M.EnergyParts) > 0 {
+			return true
+		}
+	}
+	return false
 }

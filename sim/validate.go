@@ -81,7 +81,9 @@ func Validate(s *Schedule) error {
 
 func (s *Schedule) checkOp(o *Op) []string {
 	var errs []string
-	bad := func(format string, args ...any) { errs = append(errs, fmt.Sprintf("op %s: ", o.Name)+fmt.Sprintf(format, args...)) }
+	bad := func(format string, args ...any) {
+		errs = append(errs, fmt.Sprintf("op %s: ", o.Name)+fmt.Sprintf(format, args...))
+	}
 	if o.Unit >= len(s.Units) || o.Unit < -1 {
 		bad("unit %d of %d", o.Unit, len(s.Units))
 	}

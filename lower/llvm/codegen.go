@@ -218,12 +218,12 @@ func (g *gen) build(mod *Module) int64 {
 			work += s.elems * elemBytes * g.p.copies()
 		}
 		if s.tracked {
-			arr := types.NewArray(uint64(s.elems), types.I8)
+			arr := types.NewArray(uint64(s.elems*g.p.copies()), types.I8)
 			gl := g.m.NewGlobalDef("m."+sanitize(t.Name), constant.NewZeroInitializer(arr))
 			gl.Linkage = enum.LinkageInternal
 			gl.Align = ir.Align(64)
-			g.mask[t] = constant.NewGetElementPtr(arr, gl, i64(0), i64(0))
-			work += s.elems
+			g.mask[t] = g.threadBase(constant.NewGetElementPtr(arr, gl, i64(0), i64(0)), s.elems)
+			work += s.elems * g.p.copies()
 		}
 	}
 	for _, t := range c.Tensors {
@@ -289,6 +289,7 @@ func (g *gen) iterate(l *einsum.Loop, body []*einsum.Einsum) {
 			return g.b.NewXor(g.cond(l.Until), constant.True)
 		}, func(v value.Value) {
 			g.vars[l.Var] = v
+			g.clearSlots(l, v)
 			g.stepVar = l.Var
 			for _, e := range g.p.sunk[l] {
 				g.einsum(e)

@@ -26,6 +26,10 @@ type storage struct {
 	// is stored one tile wide, indexed from the tile's start.
 	tileRank *einsum.Rank
 	tileDim  int
+	// clearLoop, when not nil, is the block at each step of which the mask
+	// slot of slice var+clearAt is cleared before the body (planMaskRing).
+	clearLoop *einsum.Loop
+	clearAt   int64
 	// order, when not nil, lists the dimensions outermost first in memory
 	// (planLayout); else they are stored in declared order.
 	order []int
@@ -88,6 +92,8 @@ func newPlan(c *einsum.Cascade, sizes map[string]int64, opts Options) (*plan, er
 		s := p.store[t]
 		if t.Kind == einsum.Intermediate && !s.tracked {
 			p.planRing(s)
+		} else if t.Kind == einsum.Intermediate {
+			p.planMaskRing(s)
 		}
 	}
 	if !opts.CountAccesses {

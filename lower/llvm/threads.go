@@ -39,9 +39,9 @@ func (p *plan) planThreads(opts Options) string {
 			return fmt.Sprintf("%s runs once over the whole of %s, outside the tile loop", e.Pos, t.rank.Name)
 		}
 	}
-	for _, s := range p.store {
-		if s.tracked {
-			return fmt.Sprintf("tensor %s may be partly defined (a filter), and its definedness mask is not yet per thread", s.t.Name)
+	for _, t := range p.c.Outputs {
+		if p.store[t].tracked {
+			return fmt.Sprintf("output %s may be partly defined (a filter), and every thread would mark all of it undefined first", t.Name)
 		}
 	}
 	p.threads = int64(opts.Threads)

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/fusemax/fusemax/einsum"
 	"github.com/fusemax/fusemax/einsum/interp"
 	"github.com/fusemax/fusemax/kernels"
 	"github.com/fusemax/fusemax/tensor"
@@ -64,5 +65,60 @@ func TestThreadsRefused(t *testing.T) {
 	}
 	if m.Threads != 1 || !strings.Contains(m.SingleThreadWhy, "tiled iterate blocks") {
 		t.Errorf("gemm with 2 threads: %d threads, %q", m.Threads, m.SingleThreadWhy)
+	}
+}
+
+// TestCausalRingAndThreads: causal 1-pass attention, whose QK and SLN are
+// partly defined, keeps working memory independent of M and P (mask rings
+// cleared per step, per-tile storage), agrees with the interpreter, and
+// gives the same bits on three threads as on one.
+func TestCausalRingAndThreads(t *testing.T) {
+	var c *einsum.Cascade
+	for _, x := range unseen(t).Cascades {
+		if x.Name == "causal_1pass" {
+			c = x
+		}
+	}
+	if c == nil {
+		t.Fatal("no causal_1pass in testdata/unseen.einsum")
+	}
+	work := func(m, p int64) int64 {
+		sizes, _, err := c.Bind(map[string]int64{"E": 16, "F": 16, "M": m, "M0": 16, "P": p})
+		if err != nil {
+			t.Fatal(err)
+		}
+		mod, err := Generate(c, sizes, Options{DType: tensor.F32})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return mod.WorkBytes
+	}
+	if a, b, d := work(256, 256), work(4096, 256), work(256, 4096); a != b || a != d {
+		t.Errorf("causal_1pass intermediates: %d bytes at M=P=256, %d at M=4096, %d at P=4096; want equal", a, b, d)
+	}
+	needTools(t)
+	sizes, _, _ := c.Bind(map[string]int64{"E": 8, "F": 8, "M": 64, "M0": 16, "P": 80})
+	in, _ := interp.RandomInputs(c, sizes, 2)
+	want, err := interp.Run(c, sizes, in, interp.Options{DType: tensor.F64})
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := Options{DType: tensor.F32, Tile: map[string]int64{"P": 16}}
+	one, err := Run(c, sizes, in, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, rel, err := deviation(one["AV"], want["AV"]); err != nil || rel > 1e-5 {
+		t.Errorf("one thread vs interpreter: %g, %v", rel, err)
+	}
+	opts.Threads = 3
+	three, err := Exec(context.Background(), c, sizes, in, opts)
+	if err != nil || three.Threads != 3 {
+		t.Fatalf("3 threads: %v (%d threads, %s)", err, three.Threads, three.SingleThreadWhy)
+	}
+	for i, v := range three.Tensors["AV"].Data {
+		if w := one["AV"].Data[i]; math.Float64bits(v) != math.Float64bits(w) && !(math.IsNaN(v) && math.IsNaN(w)) {
+			t.Fatalf("AV element %d: %v on 3 threads, %v on one", i, v, w)
+		}
 	}
 }

@@ -68,7 +68,7 @@ func (p *plan) planTileLocal(t tiling) {
 // dimension by the plain variable.
 func (p *plan) tileStore(s *storage, t tiling, in map[*einsum.Einsum]bool) {
 	tn := s.t
-	if tn.Kind != einsum.Intermediate || s.tracked || s.viewOf != nil {
+	if tn.Kind != einsum.Intermediate || s.tracked && s.clearLoop == nil || s.viewOf != nil {
 		return
 	}
 	for _, o := range p.store {
