@@ -118,8 +118,8 @@ func (d *deriver) sizes() error {
 	// split part; the second spatial rank: a split rank's inner part, else
 	// the largest other rank.
 	for _, r := range d.c.Ranks {
-		if r.Parent != nil || len(r.Parts) > 0 || !indexesOutputs(d.c, r) {
-			continue
+		if r.Parent != nil || len(r.Parts) > 0 || !indexesOutputs(d.c, r) || iterates(d.c, r) {
+			continue // an iterate block walks it already
 		}
 		if d.tiled == "" || all[r.Name] > all[d.tiled] {
 			d.tiled = r.Name
@@ -138,6 +138,15 @@ func (d *deriver) sizes() error {
 		}
 	}
 	return nil
+}
+
+func iterates(c *einsum.Cascade, r *einsum.Rank) bool {
+	for _, l := range c.Loops {
+		if l.Var == r {
+			return true
+		}
+	}
+	return false
 }
 
 func largestDivisorAtMost(n, cap int64) int64 {

@@ -2,6 +2,7 @@ package lower
 
 import (
 	"strings"
+	"time"
 	"testing"
 
 	"github.com/fusemax/fusemax/kernels"
@@ -36,7 +37,9 @@ func TestDerivedMappingEveryKernel(t *testing.T) {
 					t.Errorf("%s on %s: %v", c.Name, archName, err)
 					continue
 				}
+				start := time.Now()
 				r, err := Simulate(c, a, m, sh, Options{}, sim.Options{})
+				t.Logf("%s on %s: %v", c.Name, archName, time.Since(start))
 				if err != nil {
 					t.Errorf("%s on %s: %v\n%s", c.Name, archName, err, text)
 					continue
