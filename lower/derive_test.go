@@ -2,8 +2,8 @@ package lower
 
 import (
 	"strings"
-	"time"
 	"testing"
+	"time"
 
 	"github.com/fusemax/fusemax/kernels"
 	"github.com/fusemax/fusemax/sim"
