@@ -32,6 +32,9 @@ type Options struct {
 	// Objective is what a mapping search minimises: ObjectiveEDP (the
 	// default, ""), ObjectiveLatency or ObjectiveEnergy.
 	Objective string
+	// PrintSchedule fills Report.Program with the lowered program
+	// (FormatPlan), for `simulate --print-schedule`.
+	PrintSchedule bool
 }
 
 // The energy accounting profiles of Options.EnergyProfile.
@@ -79,6 +82,8 @@ type EinsumPlan struct {
 	// Tiles is the cells of the skip grid (tiled ranks in spatial blocks ×
 	// iterations), TilesSkipped those in which it does no work, and
 	// WorkShare the share of its tile operations' work it does.
+	// Nest is its loop nest per level, outermost first (FormatPlan).
+	Nest         string  `json:"nest"`
 	Tiles        int64   `json:"tiles"`
 	TilesSkipped int64   `json:"tiles_skipped"`
 	WorkShare    float64 `json:"work_share"`

@@ -35,6 +35,8 @@ type Report struct {
 	SimulatedOps    int64              `json:"simulated_ops"`
 	SkippedIters    int64              `json:"fast_forwarded_iterations"`
 	Warnings        []string           `json:"warnings,omitempty"`
+	// Program is the lowered program when Options.PrintSchedule asks.
+	Program string `json:"-"`
 }
 
 // simulateOne lowers and runs one mapping.
@@ -56,5 +58,8 @@ func simulateOne(c *einsum.Cascade, a *arch.Spec, m *Mapping, shape map[string]i
 		rep.Shape[k] = v
 	}
 	rep.AreaUM2, rep.AreaParts = a.Area()
+	if opt.PrintSchedule {
+		rep.Program = FormatPlan(plan)
+	}
 	return rep, nil
 }

@@ -22,7 +22,7 @@ import (
 func init() {
 	var config, archRef, mappingRef, cascade, shapeArg, model, seq, out, profile, system, dtype, objective, emitMapping string
 	var sets []string
-	var pipeline, full, ideal bool
+	var pipeline, full, ideal, printSchedule bool
 	cmd := &cobra.Command{
 		Use:   "simulate [KERNEL|FILE] (--config NAME | --arch SPEC [--mapping SPEC]) (--workload MODEL --seq LEN | --shape ...)",
 		Short: "Simulate a cascade on an architecture under a mapping: latency, traffic, energy, utilization",
@@ -149,9 +149,13 @@ see docs/multidevice.md.`,
 			if err != nil {
 				return err
 			}
-			rep, err := lower.Simulate(c, a, m, shape, lower.Options{PipelineLatency: pipeline, EnergyProfile: profile, Objective: objective}, sim.Options{NoFastForward: full})
+			rep, err := lower.Simulate(c, a, m, shape, lower.Options{PipelineLatency: pipeline, EnergyProfile: profile, Objective: objective, PrintSchedule: printSchedule}, sim.Options{NoFastForward: full})
 			if err != nil {
 				return err
+			}
+			if printSchedule {
+				fmt.Fprint(cmd.OutOrStdout(), rep.Program)
+				return nil
 			}
 			if emitMapping != "" {
 				if !rep.MappingDerived {
@@ -194,6 +198,7 @@ see docs/multidevice.md.`,
 	f.StringVarP(&out, "output", "o", "table", "output format: table, json or csv")
 	f.StringVar(&system, "system", "", "run on a multi-device system spec (built-in name or YAML) under a sharding --mapping (ring, striped, tree, ulysses)")
 	f.BoolVar(&ideal, "ideal", false, "with --system: the papers' accounting (FLOPs at peak, no latency, no memory bound)")
+	f.BoolVar(&printSchedule, "print-schedule", false, "print the lowered program (sizes, each Einsum's unit and loops per level, then the schedule's loops, tile operations and transfers) instead of the report")
 	f.StringVar(&objective, "objective", "", "what a mapping search minimises: edp (default), latency or energy")
 	f.StringVar(&emitMapping, "emit-mapping", "", "write the derived mapping (no --mapping given) to this file, to save and edit it")
 	f.StringVar(&profile, "energy-profile", "", "energy accounting: physical or fusemax-micro24 (the FuseMax artifact's); default: the --config's experiment's, else physical")
