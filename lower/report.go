@@ -8,11 +8,15 @@ import (
 
 // Report is a simulated design point, as the CLI prints it.
 type Report struct {
-	Kernel          string             `json:"kernel"`
-	Arch            string             `json:"arch"`
-	Mapping         string             `json:"mapping"`
-	Variant         string             `json:"mapping_variant,omitempty"`
-	Searched        []string           `json:"mapping_search,omitempty"` // the values a mapping search chose
+	Kernel   string   `json:"kernel"`
+	Arch     string   `json:"arch"`
+	Mapping  string   `json:"mapping"`
+	Variant  string   `json:"mapping_variant,omitempty"`
+	Searched []string `json:"mapping_search,omitempty"` // the values a mapping search chose
+	// MappingDerived says no mapping was given: DeriveMapping wrote it, and
+	// MappingSpec is its text with the search's choice (save it to edit).
+	MappingDerived  bool               `json:"mapping_derived,omitempty"`
+	MappingSpec     string             `json:"mapping_spec,omitempty"`
 	Shape           map[string]int64   `json:"shape"`
 	LatencyS        float64            `json:"latency_s"`
 	Cycles          float64            `json:"cycles"`
