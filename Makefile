@@ -43,8 +43,10 @@ fuzz:
 	done; \
 	echo "== executions in $(FUZZTIME) per target"; cat $$sum
 
-# Regenerates golden/ from the reference interpreter, and the HTML report's
+# Regenerates golden/ from the reference interpreter, the lowered programs
+# simulate --print-schedule prints (lower/testdata/*.schedule), and the HTML report's
 # expected screenshot layout (review/testdata). Explain every change in the commit.
 golden:
 	$(GO) run ./cmd/fusemax golden --dir golden
+	$(GO) test -count=1 ./lower -run TestPrintScheduleGolden -args -update-schedule
 	$(GO) test -count=1 ./review -run TestReportInBrowser -args -update-layout

@@ -29,6 +29,12 @@ type Options struct {
 	// uncharged exponentials), and the DRAM reads≠updates guard, which its
 	// traffic obeys too and so applies under both.
 	EnergyProfile string
+	// Objective is what a mapping search minimises: ObjectiveEDP (the
+	// default, ""), ObjectiveLatency or ObjectiveEnergy.
+	Objective string
+	// PrintSchedule fills Report.Program with the lowered program
+	// (FormatPlan), for `simulate --print-schedule`.
+	PrintSchedule bool
 }
 
 // The energy accounting profiles of Options.EnergyProfile.
@@ -76,6 +82,8 @@ type EinsumPlan struct {
 	// Tiles is the cells of the skip grid (tiled ranks in spatial blocks ×
 	// iterations), TilesSkipped those in which it does no work, and
 	// WorkShare the share of its tile operations' work it does.
+	// Nest is its loop nest per level, outermost first (FormatPlan).
+	Nest         string  `json:"nest"`
 	Tiles        int64   `json:"tiles"`
 	TilesSkipped int64   `json:"tiles_skipped"`
 	WorkShare    float64 `json:"work_share"`
@@ -600,6 +608,9 @@ func (lw *lowering) buildEinsum(p *eplan) error {
 		off := lw.offchip[t.Name] || lw.offchip[src.Name]
 		on := lw.onchip[t.Name] || lw.onchip[src.Name]
 		keep := contains(p.m.Keep, t.Name) || contains(p.m.Keep, src.Name)
+		if !out && off && !staged && lw.readBack(p, t) {
+			staged = true // read back before its store could issue: from the on-chip copy
+		}
 		if !inRegs {
 			x.dram = off && !staged
 			x.l3 = on || staged || keep
@@ -624,6 +635,25 @@ func (lw *lowering) buildEinsum(p *eplan) error {
 	}
 	addAcc(e.Output, true)
 	return nil
+}
+
+// readBack reports whether p reads off-chip tensor t that an earlier
+// Einsum of the same loop produces and stores too late for p's load: the
+// load issues `prefetch` iterations ahead of p, the store `writeback`
+// behind its producer, so with no stages between them (an output such as
+// a row max that the next Einsum also reads) the value never makes the
+// round trip through DRAM and is read where it was produced.
+func (lw *lowering) readBack(p *eplan, t *einsum.Tensor) bool {
+	var q *eplan
+	for _, d := range t.Defs {
+		if o, ok := lw.opOf[d]; ok {
+			q = o
+		}
+	}
+	if q == nil || q == p || q.inLoop != p.inLoop || lw.after(q, p) || lw.m.Phases[q.e.Name()] != lw.m.Phases[p.e.Name()] {
+		return false // a later phase reads what an earlier one stored
+	}
+	return p.stage-lw.m.Prefetch < q.stage+lw.m.Writeback
 }
 
 // need is the global-buffer state of the mapping in bytes: every tensor

@@ -50,6 +50,8 @@ type Mapping struct {
 	Classes map[string]string
 	Default string
 	Variant string // which variant was applied, for the report
+	// Derived marks a mapping DeriveMapping wrote (no user mapping).
+	Derived bool
 	// Search lists the values a mapping search tries (Simulate).
 	Search []SearchAxis
 
@@ -240,13 +242,17 @@ func decodeMapping(d *specs.Doc) (*Mapping, error) {
 		x.Done()
 	}
 	der.Done()
-	if o.Get("offchip") != nil {
-		m.Offchip = o.StrList("offchip")
-		if m.Offchip == nil {
-			m.Offchip = []string{}
+	readPlacement(o, m)
+	if pl := o.Sub("placement", false); pl.Node != nil {
+		// onchip and offchip together, so that a search can vary them as
+		// one choice (a tensor taken off the global buffer must go
+		// somewhere).
+		if o.Get("onchip") != nil || o.Get("offchip") != nil {
+			o.Failf(o.KeyNode("placement"), "mapping.placement gives onchip and offchip; do not also give them at the top level")
 		}
+		readPlacement(pl, m)
+		pl.Done()
 	}
-	m.Onchip = o.StrList("onchip")
 	m.Spill = o.Num("spill", specs.Count, false, 0)
 	if m.Spill >= 1 {
 		o.Failf(o.Get("spill"), "mapping.spill is a fraction of accesses and must be below 1")
@@ -338,6 +344,19 @@ const (
 	maxPipelineDepth = 64
 	maxPhases        = 64
 )
+
+// readPlacement reads the onchip and offchip lists of o.
+func readPlacement(o *specs.Obj, m *Mapping) {
+	if o.Get("offchip") != nil {
+		m.Offchip = o.StrList("offchip")
+		if m.Offchip == nil {
+			m.Offchip = []string{}
+		}
+	}
+	if o.Get("onchip") != nil {
+		m.Onchip = o.StrList("onchip")
+	}
+}
 
 // boundedInt reads an optional whole number in [lo, hi] (def when absent),
 // reporting one outside at its position; what names it in messages.
