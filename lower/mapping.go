@@ -30,7 +30,7 @@ type Mapping struct {
 	// none given): at another capacity the share moves by the bytes the
 	// buffer gains or loses over the state the mapping keeps, so a
 	// capacity override changes the spill traffic.
-	SpillAt float64
+	SpillAt   float64
 	Buffers   int
 	Prefetch  int
 	Writeback int
