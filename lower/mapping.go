@@ -26,6 +26,11 @@ type Mapping struct {
 	Offchip   []string // nil: the cascade's inputs and outputs
 	Onchip    []string
 	Spill     float64
+	// SpillAt is the global-buffer capacity Spill was measured at (0:
+	// none given): at another capacity the share moves by the bytes the
+	// buffer gains or loses over the state the mapping keeps, so a
+	// capacity override changes the spill traffic.
+	SpillAt   float64
 	Buffers   int
 	Prefetch  int
 	Writeback int
@@ -254,6 +259,7 @@ func decodeMapping(d *specs.Doc) (*Mapping, error) {
 		pl.Done()
 	}
 	m.Spill = o.Num("spill", specs.Count, false, 0)
+	m.SpillAt = o.Num("spill_at", specs.Bytes, false, 1)
 	if m.Spill >= 1 {
 		o.Failf(o.Get("spill"), "mapping.spill is a fraction of accesses and must be below 1")
 	}

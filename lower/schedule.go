@@ -180,7 +180,7 @@ func (lw *lowering) schedule(opt Options) (*Plan, error) {
 			if x.dram {
 				f := 1.0
 				if x.spill {
-					f = 1 - m.Spill // the part that would spill is not loaded at all
+					f = 1 - lw.spill // the part that would spill is not loaded at all
 				}
 				if x.output {
 					if c.Reads[0] != c.Updates[0] {
@@ -193,12 +193,12 @@ func (lw *lowering) schedule(opt Options) (*Plan, error) {
 				dr, dw = dr*f, dw*f
 			}
 			var sr, sw float64
-			if x.l3 && x.spill && m.Spill > 0 {
+			if x.l3 && x.spill && lw.spill > 0 {
 				r := c.Reads[1]
 				if x.output && r == c.Updates[1] {
 					r = 0
 				}
-				sr, sw = m.Spill*r, m.Spill*c.Updates[1]
+				sr, sw = lw.spill*r, lw.spill*c.Updates[1]
 			}
 			if dr > 0 {
 				lx := get(at)

@@ -149,7 +149,7 @@ see docs/multidevice.md.`,
 			if err != nil {
 				return err
 			}
-			rep, err := lower.Simulate(c, a, m, shape, lower.Options{PipelineLatency: pipeline, EnergyProfile: profile, Objective: objective, PrintSchedule: printSchedule}, sim.Options{NoFastForward: full})
+			rep, err := lower.Simulate(c, a, m, shape, lower.Options{PipelineLatency: pipeline, EnergyProfile: profile, Objective: objective, PrintSchedule: printSchedule, NoteUnusedShape: shapeArg != ""}, sim.Options{NoFastForward: full})
 			if err != nil {
 				return err
 			}
