@@ -653,7 +653,7 @@ func (lw *lowering) buildEinsum(p *eplan) error {
 // buffer spills more when it shrinks and less when it grows. A state above capacity is explained in a warning: how much, and
 // which tensors the buffer keeps.
 func (lw *lowering) capacity() error {
-	m, l3 := lw.m, lw.a.Memories[1]
+	m, l3 := lw.m, globalBuffer(lw.a)
 	need, cp := lw.need(), l3.CapacityBytes
 	lw.spill = m.Spill
 	if m.SpillAt > 0 && need > 0 {

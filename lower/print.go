@@ -10,7 +10,7 @@ import (
 // outer ones; "inner" marks those inside a tile operation), the global
 // buffer's temporal loops and the spatial fan-out.
 func (lw *lowering) nestText(p *eplan) string {
-	levels := []string{lw.a.Memories[0].Name, lw.a.Memories[1].Name, "spatial"}
+	levels := []string{lw.a.Memories[0].Name, globalBuffer(lw.a).Name, "spatial"}
 	parts := make([][]string, len(levels))
 	for _, l := range p.nest.loops {
 		i := l.level

@@ -28,10 +28,8 @@ func (lw *lowering) schedule(opt Options) (*Plan, error) {
 	dramUnit := len(s.Units)
 	dram := a.Memories[0]
 	s.Units = append(s.Units, sim.Unit{Name: dram.Name, Memory: true})
-	for _, lv := range a.Memories[1:] {
-		s.Levels = append(s.Levels, lv.Name)
-	}
-	l3 := a.Memories[1]
+	l3 := globalBuffer(a)
+	s.Levels = []string{l3.Name}
 	s.EnergyPJ[dram.Name+".read"] = dram.ReadPJ
 	s.EnergyPJ[dram.Name+".write"] = dram.WritePJ
 	s.EnergyPJ[l3.Name+".read"] = l3.ReadPJ
@@ -43,6 +41,7 @@ func (lw *lowering) schedule(opt Options) (*Plan, error) {
 			s.EnergyPJ[ar.Name+"."+op] = o.EnergyPJ
 		}
 	}
+	addStagingLevels(a, s)
 	bytesPerCycle := dram.Bandwidth / a.ClockHz
 	l3Words := l3.WidthBytes / lw.word
 
@@ -240,6 +239,9 @@ func (lw *lowering) schedule(opt Options) (*Plan, error) {
 			ld.Cycles *= f / n
 			ld.Bytes *= f / n
 			ld.Actions[dram.Name+".read"] = ld.Bytes / dram.WidthBytes
+			if err := lw.stage(ld); err != nil {
+				return nil, err
+			}
 			ld.Stage = p.stage - m.Prefetch
 			if l != own {
 				ld.Stage = -m.Prefetch
@@ -249,7 +251,7 @@ func (lw *lowering) schedule(opt Options) (*Plan, error) {
 				ld.Deps = append(ld.Deps, sim.Dep{Op: st, Loop: group})
 			}
 			if lx.alloc > 0 {
-				ld.Alloc = []sim.Hold{{Level: 0, Bytes: lx.alloc}}
+				ld.Alloc = append(ld.Alloc, sim.Hold{Level: 0, Bytes: lx.alloc})
 				when := sim.Every
 				if lx.deferFree {
 					when = sim.Last
@@ -308,6 +310,9 @@ func (lw *lowering) schedule(opt Options) (*Plan, error) {
 				Bytes: storeX.writeBytes * f / n, Stage: p.stage + m.Writeback, Actions: map[string]float64{},
 				Deps: []sim.Dep{{Op: p.op, Loop: own}}}
 			st.Actions[dram.Name+".write"] = st.Bytes / dram.WidthBytes
+			if err := lw.stage(st); err != nil {
+				return nil, err
+			}
 			if own == inner {
 				inner.Body = append(inner.Body, st)
 			} else {
@@ -326,6 +331,8 @@ func (lw *lowering) schedule(opt Options) (*Plan, error) {
 		group.Body = append(body, group.Body[innerAt:]...)
 	}
 	lw.holds(plan)
+	lw.noteUnusedLevels(plan)
+	plan.Warnings = lw.warnings
 	if len(m.Phases) > 0 {
 		if inner != nil {
 			return nil, fmt.Errorf("%s: phases: cascade %s iterates (%s), and an iteration cannot be split across phases", m.File, lw.c.Name, inner.Name)

@@ -47,3 +47,22 @@ func TestSimulateDerivedMapping(t *testing.T) {
 		t.Errorf("the table does not say the mapping was derived:\n%s", table)
 	}
 }
+
+// A case-slipped shape name is reported (issue 10 item 9), an absurd
+// mapping number is rejected at its position before any work (item 3),
+// and --print-schedule prints the lowered program.
+func TestSimulateShapeAndBounds(t *testing.T) {
+	args := []string{"simulate", "attention_1pass", "--arch", "fusemax-cloud", "--mapping", "fusemax-binding", "--shape", "B=1,H=1,E=64,F=64,M=1024,P=1024,m0=128"}
+	_, errOut, code := run(t, args...)
+	if code != 0 || !strings.Contains(errOut, "did you mean M0?") {
+		t.Errorf("m0=128: exit %d, stderr %q", code, errOut)
+	}
+	_, errOut, code = run(t, append(args, "--set", "mapping.buffers=1000000000000")...)
+	if code != 1 || !strings.Contains(errOut, "mapping.buffers = 1000000000000 is more than 64") {
+		t.Errorf("huge buffers: exit %d, stderr %q", code, errOut)
+	}
+	out, _, code := run(t, append(args, "--print-schedule")...)
+	if code != 0 || !strings.Contains(out, "einsum QK (matmul) on 2d by einsums.QK") || !strings.Contains(out, "loop m1 ×4") {
+		t.Errorf("--print-schedule: exit %d, output %q", code, out)
+	}
+}
