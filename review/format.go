@@ -55,7 +55,11 @@ func (c *Comparison) cells(r *Row) []string {
 	}
 	s = append(s, m.Bound)
 	for _, l := range c.Levels {
-		s = append(s, bytesIEC(m.BufferPeakBytes[l]))
+		v, ok := m.BufferPeakBytes[l]
+		if !ok {
+			v = math.NaN()
+		}
+		s = append(s, bytesIEC(v))
 	}
 	area := "—"
 	if !math.IsNaN(m.AreaMM2) {

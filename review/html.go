@@ -261,7 +261,7 @@ func thin(t []float64, n int) []float64 {
 // roofs of the machines the family's designs run on.
 func (c *Comparison) rooflines(p *page) {
 	fams, members := c.families()
-	p.f("<h2>Roofline placement</h2>\n<p class=\"sub\">Work counts PE operations (busy PE-cycles): the roof is the machine's PE count × clock, the slope its off-chip bandwidth.</p><div class=\"grid\">")
+	p.f("<h2>Roofline placement</h2>\n<p class=\"sub\">Work counts PE operations (busy PE-cycles) on a spatial array, whose roof is its PE count × clock, and useful FLOPs on a GPU, whose roof is its tensor-core peak; the slope is the off-chip bandwidth.</p><div class=\"grid\">")
 	for fi, fam := range fams {
 		var ss []series
 		roofs := map[string]roof{}

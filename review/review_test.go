@@ -15,6 +15,7 @@ import (
 	"github.com/fusemax/fusemax/arch"
 	"github.com/fusemax/fusemax/kernels"
 	"github.com/fusemax/fusemax/lower"
+	"github.com/fusemax/fusemax/lower/gpu"
 	"github.com/fusemax/fusemax/sim"
 	"github.com/fusemax/fusemax/workload"
 )
@@ -398,5 +399,43 @@ func TestMappingChosen(t *testing.T) {
 	}
 	if !strings.Contains(m.MappingNote, "least energy×delay of fusemax-arch, fusemax-binding, fusemax-cascade") || m.Mapping != "fusemax-binding" {
 		t.Errorf("mapping %s (%s); want fusemax-binding chosen from the three 1-pass mappings", m.Mapping, m.MappingNote)
+	}
+}
+
+// TestGPUDesign checks a GPU design against lower/gpu called directly, as
+// simulate does, and that the model's missing energy is no number.
+func TestGPUDesign(t *testing.T) {
+	r, err := LoadReview(filepath.Join("..", "docs", "reviews", "fusemax-vs-gpus.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Cases = r.Cases[:2]
+	c, err := Compare(r, NewEvaluator(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	prog, _ := kernels.Load("attention_1pass")
+	a, _ := arch.Load("h100-sxm5-80gb", nil)
+	m, _ := gpu.LoadMapping("fa3", nil)
+	for ci, cs := range r.Cases {
+		shape := map[string]int64{}
+		for _, k := range []string{"B", "H", "E", "F", "M", "P"} {
+			shape[k] = cs.Shape[k]
+		}
+		want, err := gpu.Simulate(prog.Cascades[0], a, m, shape, "fp16")
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := c.Tables[ci][3]
+		if got.M == nil || got.M.LatencyS > want.LatencyS || got.M.Arch != "h100-sxm5-80gb" {
+			t.Fatalf("%s: h100 design %+v; fa3 alone gives %g s", cs.Name, got.M, want.LatencyS)
+		}
+		if !math.IsNaN(got.EnergyRatio) || !math.IsNaN(got.M.EnergyPJ) || math.IsNaN(got.Speedup) {
+			t.Errorf("%s: energy ratio %g, energy %g, speedup %g; want no energy, a speedup", cs.Name, got.EnergyRatio, got.M.EnergyPJ, got.Speedup)
+		}
+	}
+	page, _ := c.HTML()
+	if strings.Contains(string(page), "NaN") {
+		t.Error("the report prints NaN")
 	}
 }
