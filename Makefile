@@ -24,17 +24,29 @@ bench:
 	bench/compare.sh
 
 # Longer fuzzing of every fuzz target in the module (parsers, checker,
-# analyses), FUZZTIME each. make test already runs their seed corpora.
+# analyses), FUZZTIME each. Minimising a new input is bounded by
+# FUZZMINTIME (Go's default, 60 s, left slow targets a handful of
+# executions); a finding stops the run, with its input under the
+# package's testdata/fuzz. Ends with the executions per target. make test
+# already runs the seed corpora.
+FUZZMINTIME ?= 5s
 fuzz:
-	@set -e; for pkg in $$($(GO) list ./...); do \
+	@set -e; log=$$(mktemp); sum=$$(mktemp); trap 'rm -f $$log $$sum' EXIT; \
+	for pkg in $$($(GO) list ./...); do \
 	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
 	    echo "== $$pkg $$f"; \
-	    $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg; \
+	    rc=0; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINTIME) $$pkg >$$log 2>&1 || rc=$$?; \
+	    tail -n 3 $$log; \
+	    echo "$$pkg $$f $$(grep -o 'execs: [0-9]*' $$log | tail -n 1 | cut -d' ' -f2) executions" >>$$sum; \
+	    if [ $$rc -ne 0 ]; then cat $$log; exit $$rc; fi; \
 	  done; \
-	done
+	done; \
+	echo "== executions in $(FUZZTIME) per target"; cat $$sum
 
-# Regenerates golden/ from the reference interpreter, and the HTML report's
+# Regenerates golden/ from the reference interpreter, the lowered programs
+# simulate --print-schedule prints (lower/testdata/*.schedule), and the HTML report's
 # expected screenshot layout (review/testdata). Explain every change in the commit.
 golden:
 	$(GO) run ./cmd/fusemax golden --dir golden
+	$(GO) test -count=1 ./lower -run TestPrintScheduleGolden -args -update-schedule
 	$(GO) test -count=1 ./review -run TestReportInBrowser -args -update-layout

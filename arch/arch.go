@@ -197,14 +197,9 @@ func Load(ref string, sets []string) (*Spec, error) {
 
 // Parse is Load for text already read.
 func Parse(file string, src []byte, sets []string) (*Spec, error) {
-	d, err := specs.Parse(file, src)
+	d, err := specs.ParseWithSets(file, src, sets)
 	if err != nil {
 		return nil, err
-	}
-	for _, s := range sets {
-		if err := d.Set(s); err != nil {
-			return nil, err
-		}
 	}
 	return Decode(d)
 }

@@ -26,7 +26,6 @@ type GPU struct {
 
 // SM is one streaming multiprocessor.
 type SM struct {
-	Schedulers int64 // warp schedulers (sub-partitions)
 	// MMA is the dense tensor-core rate of each instruction path (mma_sync,
 	// wgmma) in FLOP per clock per SM, by dtype (fp16, bf16, fp8, tf32).
 	MMA map[string]map[string]float64
@@ -106,7 +105,7 @@ func decodeGlobal(o *specs.Obj) GlobalMemory {
 }
 
 func decodeSM(o *specs.Obj, errs *specs.Errors) SM {
-	sm := SM{Schedulers: o.Int("schedulers", true, 1), MMA: map[string]map[string]float64{}, Ops: map[string]map[string]float64{}}
+	sm := SM{MMA: map[string]map[string]float64{}, Ops: map[string]map[string]float64{}}
 	t := o.Sub("tensor", true)
 	paths := t.Sub("flops_per_clock", true)
 	for _, p := range paths.Keys() {

@@ -152,14 +152,9 @@ func LoadSystem(ref string, sets []string) (*System, error) {
 
 // ParseSystem is LoadSystem for text already read.
 func ParseSystem(file string, src []byte, sets []string) (*System, error) {
-	d, err := specs.Parse(file, src)
+	d, err := specs.ParseWithSets(file, src, sets)
 	if err != nil {
 		return nil, err
-	}
-	for _, s := range sets {
-		if err := d.Set(s); err != nil {
-			return nil, err
-		}
 	}
 	return DecodeSystem(d)
 }

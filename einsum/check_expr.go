@@ -30,10 +30,18 @@ func (c *checker) checkReads(e *Einsum) {
 					continue
 				}
 			}
-			if len(e.Filters) > 0 || d.Extent.IsZero() {
-				continue // a filter may keep the read in range
+			if d.Extent.IsZero() {
+				continue
 			}
 			lo, hi := ix.Range()
+			if len(e.Filters) > 0 {
+				// A filter may keep the read in range at the points it
+				// admits; only a read outside at every point is certain.
+				if c.cascade.LeafForm(lo.Sub(d.Extent)).NonNegative() || hi.Scale(-1).Sub(PolyConst(1)).NonNegative() {
+					c.errorf(a.Pos, "read of %s is outside its dimension %d at every point: index %s is at least %s, extent is %s", a, i+1, ix, lo, d.Extent)
+				}
+				continue
+			}
 			if c.cascade.LeafForm(hi.Sub(d.Extent)).NonNegative() {
 				c.errorf(a.Pos, "read of %s is outside its dimension %d: index %s reaches %s, extent is %s", a, i+1, ix, hi, d.Extent)
 			} else if lo.Scale(-1).Sub(PolyConst(1)).NonNegative() {

@@ -35,6 +35,7 @@ func TestCheckErrors(t *testing.T) {
 		{"reducer on kept var", "  Z[p] = Q[e, p] :: max(p)\n", "p is not reduced here"},
 		{"max arity", "  Z[p] = max(Q[e, p])\n", "max(a, b) takes two arguments; to reduce a rank, write :: max(r)"},
 		{"unknown function", "  Z[p] = tan(Q[e, p])\n", "unknown function tan"},
+		{"filtered read outside everywhere", "  S[m, p] = Q[e, p] * K[e, m]\n  Z[p: p > 0] = S[M + 1, p]\n", "outside its dimension 1 at every point"},
 		{"pow arity", "  Z[p] = pow(Q[e, p])\n", "pow(x, y) takes two arguments, not 1"},
 		{"topk with reduction", "  Z[p] = Q[e, p] :: topk(p, 2)\n", "cannot be combined with a reduction"},
 		{"topk off the left", "  S[e, p] = Q[e, p]\n  T[e, p] = S[e, p] :: topk(m, 2)\n  Z[p] = T[e, p]\n", "m is not one"},

@@ -63,7 +63,7 @@ func CountAccesses(c *einsum.Cascade, a *arch.Spec, m *Mapping, shape map[string
 		return nil, err
 	}
 	out := &Counts{Sizes: maps.Clone(plan.Sizes), Tile: maps.Clone(lw.tile),
-		Levels: []string{a.Memories[0].Name, a.Memories[1].Name, "RF"}}
+		Levels: []string{a.Memories[0].Name, globalBuffer(a).Name, "RF"}}
 	for _, p := range lw.ops {
 		for _, x := range p.acc {
 			elems := 1.0

@@ -29,6 +29,16 @@ type Options struct {
 	// uncharged exponentials), and the DRAM reads≠updates guard, which its
 	// traffic obeys too and so applies under both.
 	EnergyProfile string
+	// Objective is what a mapping search minimises: ObjectiveEDP (the
+	// default, ""), ObjectiveLatency or ObjectiveEnergy.
+	Objective string
+	// PrintSchedule fills Report.Program with the lowered program
+	// (FormatPlan), for `simulate --print-schedule`.
+	PrintSchedule bool
+	// NoteUnusedShape warns of shape names neither the cascade nor the
+	// mapping uses (a typed --shape; a built-in workload names more sizes
+	// than any one kernel uses).
+	NoteUnusedShape bool
 }
 
 // The energy accounting profiles of Options.EnergyProfile.
@@ -76,6 +86,8 @@ type EinsumPlan struct {
 	// Tiles is the cells of the skip grid (tiled ranks in spatial blocks ×
 	// iterations), TilesSkipped those in which it does no work, and
 	// WorkShare the share of its tile operations' work it does.
+	// Nest is its loop nest per level, outermost first (FormatPlan).
+	Nest         string  `json:"nest"`
 	Tiles        int64   `json:"tiles"`
 	TilesSkipped int64   `json:"tiles_skipped"`
 	WorkShare    float64 `json:"work_share"`
@@ -128,7 +140,9 @@ type lowering struct {
 	offchip map[string]bool
 	onchip  map[string]bool
 	word    float64
+	opt     Options
 	skip    map[*eplan]*skipShare // nil: nothing is masked
+	spill   float64               // the share of on-chip accesses that overflow to DRAM
 	// warnings are what the lowering noticed but did not refuse: shape
 	// names nothing uses, mapping entries for Einsums a cascade lacks.
 	warnings []string
@@ -168,7 +182,7 @@ func Lower(c *einsum.Cascade, a *arch.Spec, m *Mapping, shape map[string]int64, 
 	if opt.EnergyProfile != "" && !knownProfile(opt.EnergyProfile) {
 		return nil, fmt.Errorf("unknown energy profile %q (known: %s)", opt.EnergyProfile, strings.Join(Profiles(), ", "))
 	}
-	lw := &lowering{c: c, a: a, m: m, shape: shape, derived: map[string]int64{}, word: a.WordBytes}
+	lw := &lowering{c: c, a: a, m: m, shape: shape, derived: map[string]int64{}, word: a.WordBytes, opt: opt}
 	if len(a.Memories) < 2 {
 		return nil, fmt.Errorf("%s: the mapping needs an off-chip level and a global buffer", a.File)
 	}
@@ -234,8 +248,8 @@ func Lower(c *einsum.Cascade, a *arch.Spec, m *Mapping, shape map[string]int64, 
 	}
 	// A mapping that declares no spill must fit: what overflows the global
 	// buffer would otherwise be counted as on-chip accesses for free.
-	if l3 := a.Memories[1]; m.Spill == 0 && lw.need() > l3.CapacityBytes {
-		return nil, fmt.Errorf("%s: the mapping keeps %.0f bytes in %s, which holds %.0f (tile less, or declare a spill fraction)", m.File, lw.need(), l3.Name, l3.CapacityBytes)
+	if err := lw.capacity(); err != nil {
+		return nil, err
 	}
 	lw.skip = lw.skipShares()
 	return lw.schedule(opt)
@@ -324,7 +338,9 @@ func (lw *lowering) bindSizes() error {
 	if err != nil {
 		return err
 	}
-	lw.noteUnusedShape(unused)
+	if lw.opt.NoteUnusedShape {
+		lw.noteUnusedShape(unused)
+	}
 	for k, v := range sizes {
 		lw.sizes[k] = v
 	}
@@ -600,6 +616,9 @@ func (lw *lowering) buildEinsum(p *eplan) error {
 		off := lw.offchip[t.Name] || lw.offchip[src.Name]
 		on := lw.onchip[t.Name] || lw.onchip[src.Name]
 		keep := contains(p.m.Keep, t.Name) || contains(p.m.Keep, src.Name)
+		if !out && off && !staged && lw.readBack(p, t) {
+			staged = true // read back before its store could issue: from the on-chip copy
+		}
 		if !inRegs {
 			x.dram = off && !staged
 			x.l3 = on || staged || keep
@@ -624,6 +643,97 @@ func (lw *lowering) buildEinsum(p *eplan) error {
 	}
 	addAcc(e.Output, true)
 	return nil
+}
+
+// capacity enforces the global buffer's capacity: a mapping that declares
+// no spill must fit (what overflows would otherwise be counted as on-chip
+// accesses for free); one that declares a spill share measured at
+// capacity SpillAt keeps its excess over the physical overflow there, and
+// the physical overflow (1 - capacity/state) follows the capacity, so the
+// buffer spills more when it shrinks and less when it grows. A state above capacity is explained in a warning: how much, and
+// which tensors the buffer keeps.
+func (lw *lowering) capacity() error {
+	m, l3 := lw.m, globalBuffer(lw.a)
+	need, cp := lw.need(), l3.CapacityBytes
+	lw.spill = m.Spill
+	if m.SpillAt > 0 && need > 0 {
+		// What the declared share says beyond the physical overflow at
+		// SpillAt stays; the physical overflow follows the capacity.
+		over := func(c float64) float64 { return max(0, 1-c/need) }
+		lw.spill = min(0.99, max(0, over(cp)+m.Spill-over(m.SpillAt)))
+	}
+	if need <= cp {
+		return nil
+	}
+	if lw.spill == 0 {
+		return fmt.Errorf("%s: the mapping keeps %.0f bytes in %s, which holds %.0f (tile less, or declare a spill fraction)", m.File, need, l3.Name, cp)
+	}
+	lw.warn("the mapping keeps %.4g MiB in %s, which holds %.4g MiB: %.4g MiB over, and a share %.4g of its on-chip accesses spills to DRAM (counted as traffic); it keeps %s",
+		need/(1<<20), l3.Name, cp/(1<<20), (need-cp)/(1<<20), lw.spill, lw.keptTensors())
+	return nil
+}
+
+// keptTensors lists the tensors of the largest phase's global-buffer
+// state with their bytes, largest first.
+func (lw *lowering) keptTensors() string {
+	foot := map[int]map[string]float64{}
+	for _, p := range lw.ops {
+		ph := lw.m.Phases[p.e.Name()]
+		if foot[ph] == nil {
+			foot[ph] = map[string]float64{}
+		}
+		for _, x := range p.acc {
+			foot[ph][x.name] = math.Max(foot[ph][x.name], x.foot)
+		}
+	}
+	var best map[string]float64
+	var most float64
+	for _, ph := range sortedKeysInt(foot) {
+		sum := 0.0
+		for _, v := range foot[ph] {
+			sum += v
+		}
+		if best == nil || sum > most {
+			best, most = foot[ph], sum
+		}
+	}
+	names := sortedKeys(best)
+	sort.SliceStable(names, func(i, j int) bool { return best[names[i]] > best[names[j]] })
+	var parts []string
+	for _, n := range names {
+		if best[n] > 0 {
+			parts = append(parts, fmt.Sprintf("%s %.4g MiB", n, best[n]*lw.word/(1<<20)))
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+func sortedKeysInt[V any](m map[int]V) []int {
+	var k []int
+	for x := range m {
+		k = append(k, x)
+	}
+	sort.Ints(k)
+	return k
+}
+
+// readBack reports whether p reads off-chip tensor t that an earlier
+// Einsum of the same loop produces and stores too late for p's load: the
+// load issues `prefetch` iterations ahead of p, the store `writeback`
+// behind its producer, so with no stages between them (an output such as
+// a row max that the next Einsum also reads) the value never makes the
+// round trip through DRAM and is read where it was produced.
+func (lw *lowering) readBack(p *eplan, t *einsum.Tensor) bool {
+	var q *eplan
+	for _, d := range t.Defs {
+		if o, ok := lw.opOf[d]; ok {
+			q = o
+		}
+	}
+	if q == nil || q == p || q.inLoop != p.inLoop || lw.after(q, p) || lw.m.Phases[q.e.Name()] != lw.m.Phases[p.e.Name()] {
+		return false // a later phase reads what an earlier one stored
+	}
+	return p.stage-lw.m.Prefetch < q.stage+lw.m.Writeback
 }
 
 // need is the global-buffer state of the mapping in bytes: every tensor

@@ -191,7 +191,7 @@ func TestErrors(t *testing.T) {
 		archSets, mapSets     []string
 		want                  string
 	}{
-		{"attention_3pass", "flat-cloud", "flat", nil, []string{"einsums.A=2d"}, "flat.yaml:35:3: A needs div"},
+		{"attention_3pass", "flat-cloud", "flat", nil, []string{"einsums.A=2d"}, "flat.yaml:37:3: A needs div"},
 		{"attention_1pass", "fusemax-cloud", "fusemax-binding", nil, []string{"einsums.AV=3d"}, "bound to unit \"3d\""},
 		{"attention_1pass", "fusemax-cloud", "fusemax-binding", []string{"memory.L3.capacity=1KiB"}, nil, "no P1 fits"},
 		{"attention_1pass", "fusemax-cloud", "fusemax-binding", nil, []string{"onchip=[Q, ZZ]"}, "no tensor ZZ"},
@@ -396,7 +396,7 @@ func TestBindByClass(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	plan, err := Lower(c, a, m, shape, Options{})
+	plan, err := Lower(c, a, m, shape, Options{NoteUnusedShape: true})
 	if err != nil {
 		t.Fatal(err)
 	}

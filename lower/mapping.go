@@ -26,6 +26,11 @@ type Mapping struct {
 	Offchip   []string // nil: the cascade's inputs and outputs
 	Onchip    []string
 	Spill     float64
+	// SpillAt is the global-buffer capacity Spill was measured at (0:
+	// none given): at another capacity the share moves by the bytes the
+	// buffer gains or loses over the state the mapping keeps, so a
+	// capacity override changes the spill traffic.
+	SpillAt   float64
 	Buffers   int
 	Prefetch  int
 	Writeback int
@@ -50,6 +55,8 @@ type Mapping struct {
 	Classes map[string]string
 	Default string
 	Variant string // which variant was applied, for the report
+	// Derived marks a mapping DeriveMapping wrote (no user mapping).
+	Derived bool
 	// Search lists the values a mapping search tries (Simulate).
 	Search []SearchAxis
 
@@ -240,14 +247,19 @@ func decodeMapping(d *specs.Doc) (*Mapping, error) {
 		x.Done()
 	}
 	der.Done()
-	if o.Get("offchip") != nil {
-		m.Offchip = o.StrList("offchip")
-		if m.Offchip == nil {
-			m.Offchip = []string{}
+	readPlacement(o, m)
+	if pl := o.Sub("placement", false); pl.Node != nil {
+		// onchip and offchip together, so that a search can vary them as
+		// one choice (a tensor taken off the global buffer must go
+		// somewhere).
+		if o.Get("onchip") != nil || o.Get("offchip") != nil {
+			o.Failf(o.KeyNode("placement"), "mapping.placement gives onchip and offchip; do not also give them at the top level")
 		}
+		readPlacement(pl, m)
+		pl.Done()
 	}
-	m.Onchip = o.StrList("onchip")
 	m.Spill = o.Num("spill", specs.Count, false, 0)
+	m.SpillAt = o.Num("spill_at", specs.Bytes, false, 1)
 	if m.Spill >= 1 {
 		o.Failf(o.Get("spill"), "mapping.spill is a fraction of accesses and must be below 1")
 	}
@@ -338,6 +350,19 @@ const (
 	maxPipelineDepth = 64
 	maxPhases        = 64
 )
+
+// readPlacement reads the onchip and offchip lists of o.
+func readPlacement(o *specs.Obj, m *Mapping) {
+	if o.Get("offchip") != nil {
+		m.Offchip = o.StrList("offchip")
+		if m.Offchip == nil {
+			m.Offchip = []string{}
+		}
+	}
+	if o.Get("onchip") != nil {
+		m.Onchip = o.StrList("onchip")
+	}
+}
 
 // boundedInt reads an optional whole number in [lo, hi] (def when absent),
 // reporting one outside at its position; what names it in messages.

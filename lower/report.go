@@ -8,11 +8,15 @@ import (
 
 // Report is a simulated design point, as the CLI prints it.
 type Report struct {
-	Kernel          string             `json:"kernel"`
-	Arch            string             `json:"arch"`
-	Mapping         string             `json:"mapping"`
-	Variant         string             `json:"mapping_variant,omitempty"`
-	Searched        []string           `json:"mapping_search,omitempty"` // the values a mapping search chose
+	Kernel   string   `json:"kernel"`
+	Arch     string   `json:"arch"`
+	Mapping  string   `json:"mapping"`
+	Variant  string   `json:"mapping_variant,omitempty"`
+	Searched []string `json:"mapping_search,omitempty"` // the values a mapping search chose
+	// MappingDerived says no mapping was given: DeriveMapping wrote it, and
+	// MappingSpec is its text with the search's choice (save it to edit).
+	MappingDerived  bool               `json:"mapping_derived,omitempty"`
+	MappingSpec     string             `json:"mapping_spec,omitempty"`
 	Shape           map[string]int64   `json:"shape"`
 	LatencyS        float64            `json:"latency_s"`
 	Cycles          float64            `json:"cycles"`
@@ -31,6 +35,8 @@ type Report struct {
 	SimulatedOps    int64              `json:"simulated_ops"`
 	SkippedIters    int64              `json:"fast_forwarded_iterations"`
 	Warnings        []string           `json:"warnings,omitempty"`
+	// Program is the lowered program when Options.PrintSchedule asks.
+	Program string `json:"-"`
 }
 
 // simulateOne lowers and runs one mapping.
@@ -52,5 +58,8 @@ func simulateOne(c *einsum.Cascade, a *arch.Spec, m *Mapping, shape map[string]i
 		rep.Shape[k] = v
 	}
 	rep.AreaUM2, rep.AreaParts = a.Area()
+	if opt.PrintSchedule {
+		rep.Program = FormatPlan(plan)
+	}
 	return rep, nil
 }

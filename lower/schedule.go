@@ -28,10 +28,8 @@ func (lw *lowering) schedule(opt Options) (*Plan, error) {
 	dramUnit := len(s.Units)
 	dram := a.Memories[0]
 	s.Units = append(s.Units, sim.Unit{Name: dram.Name, Memory: true})
-	for _, lv := range a.Memories[1:] {
-		s.Levels = append(s.Levels, lv.Name)
-	}
-	l3 := a.Memories[1]
+	l3 := globalBuffer(a)
+	s.Levels = []string{l3.Name}
 	s.EnergyPJ[dram.Name+".read"] = dram.ReadPJ
 	s.EnergyPJ[dram.Name+".write"] = dram.WritePJ
 	s.EnergyPJ[l3.Name+".read"] = l3.ReadPJ
@@ -43,6 +41,7 @@ func (lw *lowering) schedule(opt Options) (*Plan, error) {
 			s.EnergyPJ[ar.Name+"."+op] = o.EnergyPJ
 		}
 	}
+	addStagingLevels(a, s)
 	bytesPerCycle := dram.Bandwidth / a.ClockHz
 	l3Words := l3.WidthBytes / lw.word
 
@@ -133,7 +132,7 @@ func (lw *lowering) schedule(opt Options) (*Plan, error) {
 		}
 		p.op = op
 		plan.Einsums = append(plan.Einsums, EinsumPlan{Name: e.Name(), Unit: p.array.Name, Ops: p.prims, Instances: p.nInst,
-			Cycles: cycles, PEFrac: op.PEFrac, Spatial: fmt.Sprint(p.spatial), Class: ClassOf(e), BoundBy: p.boundBy,
+			Cycles: cycles, PEFrac: op.PEFrac, Spatial: fmt.Sprint(p.spatial), Class: ClassOf(e), BoundBy: p.boundBy, Nest: lw.nestText(p),
 			Masked: sh.masked, Useful: sh.useful, Tiles: sh.cells, TilesSkipped: sh.skipped, WorkShare: sh.fine})
 	}
 
@@ -180,7 +179,7 @@ func (lw *lowering) schedule(opt Options) (*Plan, error) {
 			if x.dram {
 				f := 1.0
 				if x.spill {
-					f = 1 - m.Spill // the part that would spill is not loaded at all
+					f = 1 - lw.spill // the part that would spill is not loaded at all
 				}
 				if x.output {
 					if c.Reads[0] != c.Updates[0] {
@@ -193,12 +192,12 @@ func (lw *lowering) schedule(opt Options) (*Plan, error) {
 				dr, dw = dr*f, dw*f
 			}
 			var sr, sw float64
-			if x.l3 && x.spill && m.Spill > 0 {
+			if x.l3 && x.spill && lw.spill > 0 {
 				r := c.Reads[1]
 				if x.output && r == c.Updates[1] {
 					r = 0
 				}
-				sr, sw = m.Spill*r, m.Spill*c.Updates[1]
+				sr, sw = lw.spill*r, lw.spill*c.Updates[1]
 			}
 			if dr > 0 {
 				lx := get(at)
@@ -240,6 +239,9 @@ func (lw *lowering) schedule(opt Options) (*Plan, error) {
 			ld.Cycles *= f / n
 			ld.Bytes *= f / n
 			ld.Actions[dram.Name+".read"] = ld.Bytes / dram.WidthBytes
+			if err := lw.stage(ld); err != nil {
+				return nil, err
+			}
 			ld.Stage = p.stage - m.Prefetch
 			if l != own {
 				ld.Stage = -m.Prefetch
@@ -249,7 +251,7 @@ func (lw *lowering) schedule(opt Options) (*Plan, error) {
 				ld.Deps = append(ld.Deps, sim.Dep{Op: st, Loop: group})
 			}
 			if lx.alloc > 0 {
-				ld.Alloc = []sim.Hold{{Level: 0, Bytes: lx.alloc}}
+				ld.Alloc = append(ld.Alloc, sim.Hold{Level: 0, Bytes: lx.alloc})
 				when := sim.Every
 				if lx.deferFree {
 					when = sim.Last
@@ -308,6 +310,9 @@ func (lw *lowering) schedule(opt Options) (*Plan, error) {
 				Bytes: storeX.writeBytes * f / n, Stage: p.stage + m.Writeback, Actions: map[string]float64{},
 				Deps: []sim.Dep{{Op: p.op, Loop: own}}}
 			st.Actions[dram.Name+".write"] = st.Bytes / dram.WidthBytes
+			if err := lw.stage(st); err != nil {
+				return nil, err
+			}
 			if own == inner {
 				inner.Body = append(inner.Body, st)
 			} else {
@@ -326,6 +331,8 @@ func (lw *lowering) schedule(opt Options) (*Plan, error) {
 		group.Body = append(body, group.Body[innerAt:]...)
 	}
 	lw.holds(plan)
+	lw.noteUnusedLevels(plan)
+	plan.Warnings = lw.warnings
 	if len(m.Phases) > 0 {
 		if inner != nil {
 			return nil, fmt.Errorf("%s: phases: cascade %s iterates (%s), and an iteration cannot be split across phases", m.File, lw.c.Name, inner.Name)

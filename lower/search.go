@@ -2,6 +2,7 @@ package lower
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -55,10 +56,18 @@ func takeSearch(d *specs.Doc) ([]SearchAxis, error) {
 // and the one with the least energy-delay product wins (the first on a
 // tie, so the result is deterministic); the report names the choice.
 func Simulate(c *einsum.Cascade, a *arch.Spec, m *Mapping, shape map[string]int64, opt Options, so sim.Options) (*Report, error) {
+	if opt.Objective != "" && !slices.Contains(Objectives(), opt.Objective) {
+		return nil, fmt.Errorf("unknown objective %q (known: %s)", opt.Objective, strings.Join(Objectives(), ", "))
+	}
 	if len(m.Search) == 0 {
-		return simulateOne(c, a, m, shape, opt, so)
+		r, err := simulateOne(c, a, m, shape, opt, so)
+		if err == nil && m.Derived {
+			r.MappingDerived, r.MappingSpec, err = true, m.text(), nil
+		}
+		return r, err
 	}
 	var best *Report
+	var bestIdx []int
 	var firstErr error
 	idx := make([]int, len(m.Search))
 	for {
@@ -81,9 +90,9 @@ func Simulate(c *einsum.Cascade, a *arch.Spec, m *Mapping, shape map[string]int6
 			if firstErr == nil {
 				firstErr = fmt.Errorf("%s (search choice %s)", err, strings.Join(choice, ", "))
 			}
-		case best == nil || r.EnergyPJ*r.LatencyS < best.EnergyPJ*best.LatencyS:
+		case best == nil || cost(opt.Objective, r) < cost(opt.Objective, best):
 			r.Searched = choice
-			best = r
+			best, bestIdx = r, slices.Clone(idx)
 		}
 		i := len(idx) - 1
 		for ; i >= 0; i-- {
@@ -100,7 +109,24 @@ func Simulate(c *einsum.Cascade, a *arch.Spec, m *Mapping, shape map[string]int6
 	if best == nil {
 		return nil, fmt.Errorf("%s: no mapping of the search is feasible; the first: %v", m.File, firstErr)
 	}
+	if m.Derived {
+		for i, ax := range m.Search {
+			if err := m.doc.Replace(ax.Path, ax.Values[bestIdx[i]]); err != nil {
+				return nil, err
+			}
+		}
+		best.MappingDerived, best.MappingSpec = true, m.text()
+	}
 	return best, nil
+}
+
+// text is the mapping document as YAML, with whatever a search chose.
+func (m *Mapping) text() string {
+	b, err := yaml.Marshal(m.doc.Root)
+	if err != nil {
+		return fmt.Sprintf("# cannot print the mapping: %v\n", err)
+	}
+	return string(b)
 }
 
 func nodeText(n *yaml.Node) string {

@@ -76,6 +76,7 @@ type spRun struct {
 	done     int
 	attn     *einsum.Cascade
 	causal   *einsum.Cascade
+	merge    *einsum.Cascade // the library's ring_merge: a tree round's merge
 }
 
 const spSteps = 5
@@ -88,11 +89,15 @@ func SequenceParallel(progress func(done, total int)) (*SPOutput, error) {
 	if err != nil {
 		return nil, err
 	}
-	causal, err := multi.LoadCascade("attention_1pass_causal")
+	causal, err := kernels.Load("causal_attention_1pass")
 	if err != nil {
 		return nil, err
 	}
-	r := &spRun{out: &SPOutput{Files: map[string][]byte{}}, progress: progress, attn: p.Cascades[0], causal: causal}
+	merge, err := kernels.Load("ring_merge")
+	if err != nil {
+		return nil, err
+	}
+	r := &spRun{out: &SPOutput{Files: map[string][]byte{}}, progress: progress, attn: p.Cascades[0], causal: causal.Cascades[0], merge: merge.Cascades[0]}
 	for _, step := range []func() error{r.ringBlocks, r.striped, r.decode, r.ulysses, r.summary} {
 		if err := step(); err != nil {
 			return nil, err
@@ -225,6 +230,9 @@ func (r *spRun) ringBlocks() error {
 				return err
 			}
 			real = v
+			if v == 8 { // hidden at every block the search tries
+				real = "<=8"
+			}
 		}
 		chk := SPCheck{What: "Ring Attention min block, " + h.Host, Simulated: float64(c), Paper: h.MinBlock, Tolerance: 0.10}
 		r.out.Checks = append(r.out.Checks, chk)
@@ -352,7 +360,7 @@ func (r *spRun) decode() error {
 		if err != nil {
 			return err
 		}
-		tr, err := r.sim(r.attn, "8xh100-nvlink", sets, "tree", nil, shape, multi.Options{})
+		tr, err := r.sim(r.attn, "8xh100-nvlink", sets, "tree", nil, shape, multi.Options{Merge: r.merge})
 		if err != nil {
 			return err
 		}
@@ -427,15 +435,16 @@ Notes.
   model's non-attention FLOPs per token are fitted on the 16K row (striped-fit.csv); 64K and 256K
   check it. With the kernel's 2048 × 4096 tiles the 16K point cannot exceed 1.0: a device's block
   is 4096 tokens, one tile column, and every tile of a striped block straddles the diagonal.
-- Striped, realistic: per-device attention at the measured FlashAttention-2 rate, 2048 × 4096
-  tiles skipped whole, so the diagonal tiles are computed in full; its speedup falls below the
+- Striped, realistic: per-device attention lowered on the A100 spec as FlashAttention-2 tiles it
+  (lower/gpu), 2048 × 4096 tiles skipped whole, so the diagonal tiles are computed in full; its speedup falls below the
   ideal, towards the measured 1.45×, which also pays for what this model leaves out (kernel
   efficiency on partly masked tiles, the permutation, non-overlapped collectives of the rest of
   the model).
 - Tree vs Ring decoding: ring decoding moves every key/value shard around the ring (D−1 transfers
   of the whole shard over NVLink), tree moves only the partial (max, sum, numerator) in log2(D)
-  exchanges; decoding one query is bound by reading the shard from HBM. The ratio is that of
-  HBM to NVLink bandwidth times D−1, larger than the paper's measured "up to 8×".
+  exchanges; decoding one query is bound by reading the shard from HBM (lower/gpu's FA3 model
+  of one query over 128K keys). The ring pays D−1 shard transfers over NVLink, so the simulated
+  ratio grows with D and is larger than the paper's measured "up to 8×".
 - Ulysses: each all-to-all sends (D−1)/D of a device's shard; at sequence = 8K·D the shard is
   constant, so bytes × D/(D−1) are constant exactly and the bytes per device approach a constant.
 `

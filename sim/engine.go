@@ -85,6 +85,9 @@ func (e *engine) fail(err error) {
 
 // Run executes the schedule.
 func Run(s *Schedule, opt Options) (*Result, error) {
+	if err := Validate(s); err != nil {
+		return nil, err
+	}
 	ops, loops, err := s.prepare()
 	if err != nil {
 		return nil, err

@@ -183,3 +183,18 @@ func level(o *Op, l *Loop) int {
 	}
 	return -1
 }
+
+// Walk calls f for every operation of the loop tree under l, in body order.
+func Walk(l *Loop, f func(*Op)) {
+	if l == nil {
+		return
+	}
+	for _, it := range l.Body {
+		switch x := it.(type) {
+		case *Op:
+			f(x)
+		case *Loop:
+			Walk(x, f)
+		}
+	}
+}

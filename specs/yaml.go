@@ -401,3 +401,18 @@ func (o *Obj) Done() {
 		}
 	}
 }
+
+// ParseWithSets is Parse followed by the --set overrides, applied in order: the
+// first step of every spec loader (arch, system, GPU mapping).
+func ParseWithSets(file string, src []byte, sets []string) (*Doc, error) {
+	d, err := Parse(file, src)
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range sets {
+		if err := d.Set(s); err != nil {
+			return nil, err
+		}
+	}
+	return d, nil
+}

@@ -62,14 +62,12 @@ func WriteNPY(w io.Writer, t *Dense, dtype DType) error {
 // PutRaw writes v as one little-endian element of dtype (an .npy payload's
 // encoding); errors stay in w until its Flush.
 func PutRaw(w *bufio.Writer, v float64, dtype DType) {
-	var b [8]byte
+	// Appending to the buffer's free space allocates nothing per element.
 	if dtype == F32 {
-		binary.LittleEndian.PutUint32(b[:], math.Float32bits(float32(v)))
-		w.Write(b[:4])
+		w.Write(binary.LittleEndian.AppendUint32(w.AvailableBuffer(), math.Float32bits(float32(v))))
 		return
 	}
-	binary.LittleEndian.PutUint64(b[:], math.Float64bits(v))
-	w.Write(b[:])
+	w.Write(binary.LittleEndian.AppendUint64(w.AvailableBuffer(), math.Float64bits(v)))
 }
 
 // NPYHeader is the version 2.0 header WriteNPY writes for a C-order,

@@ -71,7 +71,13 @@ reads and writes of every tensor.`,
 			if err != nil {
 				return err
 			}
-			if err := checkMemory(c, sizes, maxMemory); err != nil {
+			check := checkMemory
+			if backend == "llvm" {
+				check = func(c *einsum.Cascade, sizes map[string]int64, maxMemory string) error {
+					return checkLLVMMemory(c, sizes, llvmOpts, maxMemory)
+				}
+			}
+			if err := check(c, sizes, maxMemory); err != nil {
 				return err
 			}
 			var names []string
@@ -178,6 +184,33 @@ func evalLLVM(ctx context.Context, c *einsum.Cascade, sizes map[string]int64, se
 		return nil, err
 	}
 	return res, critical(func() error { return stage.Commit(names) })
+}
+
+// checkLLVMMemory is checkMemory for the compiled kernel, which streams its
+// inputs and outputs and holds each once, in the compute type, next to its
+// intermediates (rings and tiles, Module.WorkBytes), not every tensor whole
+// as the interpreter does.
+func checkLLVMMemory(c *einsum.Cascade, sizes map[string]int64, opts llvm.Options, maxMemory string) error {
+	budget, err := memoryBudget(maxMemory)
+	if err != nil {
+		return err
+	}
+	m, err := llvm.Generate(c, sizes, opts)
+	if err != nil {
+		return err
+	}
+	elem := int64(4)
+	if opts.DType == tensor.F64 {
+		elem = 8
+	}
+	f := interp.Footprint{Tensors: []interp.TensorBytes{{Name: "intermediates", Bytes: m.WorkBytes}}, Total: m.WorkBytes}
+	for _, t := range m.Params {
+		n := int64(tensor.NumElems(t.Shape(sizes)))
+		f.Tensors = append(f.Tensors, interp.TensorBytes{Name: t.Name, Elems: n, Bytes: n * elem})
+		f.Total += n * elem
+	}
+	sort.SliceStable(f.Tensors, func(i, j int) bool { return f.Tensors[i].Bytes > f.Tensors[j].Bytes })
+	return f.Check(c.Name, budget)
 }
 
 // inputFlags checks --input NAME=FILE flags against c's inputs and maps

@@ -96,3 +96,18 @@ func TestEvalThreads(t *testing.T) {
 		t.Errorf("--threads 0: exit %d, %q", code, e)
 	}
 }
+
+// TestEvalLLVMMemoryBudget: the compiled kernel is sized by what it holds
+// (inputs, outputs, rings and tiles), not by the interpreter's whole
+// intermediates: a shape whose QK alone would exceed the budget runs.
+func TestEvalLLVMMemoryBudget(t *testing.T) {
+	needLLVM(t)
+	dir := t.TempDir()
+	args := []string{"eval", "attention_1pass", "--shape", "E=8,F=8,M=4096,M0=16,P=4096", "--max-memory", "8M", "--dtype", "f32"}
+	if _, e, code := run(t, append(args, "--out", filepath.Join(dir, "i"))...); code != 1 || !strings.Contains(e, "over the memory budget") {
+		t.Errorf("interpreter: exit %d, %q; want the budget refused", code, e)
+	}
+	if _, e, code := run(t, append(args, "--backend", "llvm", "--out", filepath.Join(dir, "l"))...); code != 0 {
+		t.Errorf("llvm: exit %d, %q", code, e)
+	}
+}

@@ -20,11 +20,11 @@ import (
 )
 
 func init() {
-	var config, archRef, mappingRef, cascade, shapeArg, model, seq, out, profile, system, dtype string
+	var config, archRef, mappingRef, cascade, shapeArg, model, seq, out, profile, system, dtype, objective, emitMapping string
 	var sets []string
-	var pipeline, full, ideal bool
+	var pipeline, full, ideal, printSchedule bool
 	cmd := &cobra.Command{
-		Use:   "simulate [KERNEL|FILE] (--config NAME | --arch SPEC --mapping SPEC) (--workload MODEL --seq LEN | --shape ...)",
+		Use:   "simulate [KERNEL|FILE] (--config NAME | --arch SPEC [--mapping SPEC]) (--workload MODEL --seq LEN | --shape ...)",
 		Short: "Simulate a cascade on an architecture under a mapping: latency, traffic, energy, utilization",
 		Long: `simulate lowers a cascade onto an architecture spec under a mapping/binding
 spec and runs the resulting schedule on the cycle-level simulator.
@@ -48,6 +48,12 @@ large problems, plus the configuration's profile_set overrides, e.g.
 shipped experiment that evaluates the --config (fusemax-micro24 for the
 fusemax-micro24/ configs, as fusemax reproduce uses), else physical.
 
+Without --mapping (and --config) the mapping is derived: every Einsum bound
+to a unit that can run or build its operations, by cost; group sizes and
+what stays off chip searched (bounded, deterministic) for the least
+--objective (edp, latency or energy). The output prints it; --emit-mapping
+FILE saves it to edit and pass back with --mapping.
+
 A GPU spec (a100-sxm4-80gb, h100-sxm5-80gb, h200-sxm-141gb) takes a GPU
 mapping (fa2, fa3, standard) and reports TFLOP/s, the bounding unit,
 occupancy and waves; see docs/gpu.md.
@@ -63,6 +69,7 @@ see docs/multidevice.md.`,
 		Example: `  fusemax simulate --config fusemax-micro24/binding --workload BERT --seq 64K
   fusemax simulate attention_1pass --arch fusemax-cloud --mapping fusemax-binding --shape B=1,H=32,E=128,F=128,M=8192,P=8192 -o json
   fusemax simulate --config fusemax-micro24/flat --workload XLM --seq 16K --set arch.memory.L3.capacity=64MiB
+  fusemax simulate attention_3pass --arch flat-cloud --shape B=1,H=16,E=64,F=64,M=4096,P=4096 --emit-mapping my.yaml
   fusemax simulate attention_1pass --arch h100-sxm5-80gb --mapping fa3 --shape B=4,H=16,E=128,F=128,M=8K,P=8K --dtype fp16 -o json`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -104,8 +111,11 @@ see docs/multidevice.md.`,
 					mappingRef = conf.Mapping
 				}
 			}
-			if kernel == "" || archRef == "" || mappingRef == "" {
-				return usagef("name a kernel, --arch and --mapping, or a --config (one of %s)", strings.Join(specs.Names("configs"), ", "))
+			if kernel == "" || archRef == "" {
+				return usagef("name a kernel and --arch (and optionally --mapping), or a --config (one of %s)", strings.Join(specs.Names("configs"), ", "))
+			}
+			if objective != "" && !slices.Contains(lower.Objectives(), objective) {
+				return usagef("--objective must be one of %s, not %q", strings.Join(lower.Objectives(), ", "), objective)
 			}
 			shape, err := simShape(shapeArg, model, seq)
 			if err != nil {
@@ -127,13 +137,33 @@ see docs/multidevice.md.`,
 			if a.GPU != nil || isGPUMapping(mappingRef) || dtype != "" {
 				return simulateGPU(cmd.OutOrStdout(), c, a, mappingRef, shape, mapSets, dtype, out)
 			}
-			m, err := lower.LoadMapping(mappingRef, shape, mapSets)
+			var m *lower.Mapping
+			if mappingRef == "" {
+				if len(mapSets) > 0 {
+					return usagef("--set mapping.PATH needs a --mapping; without one the mapping is derived (save it with --emit-mapping and edit it)")
+				}
+				m, _, err = lower.DeriveMapping(c, a, shape)
+			} else {
+				m, err = lower.LoadMapping(mappingRef, shape, mapSets)
+			}
 			if err != nil {
 				return err
 			}
-			rep, err := lower.Simulate(c, a, m, shape, lower.Options{PipelineLatency: pipeline, EnergyProfile: profile}, sim.Options{NoFastForward: full})
+			rep, err := lower.Simulate(c, a, m, shape, lower.Options{PipelineLatency: pipeline, EnergyProfile: profile, Objective: objective, PrintSchedule: printSchedule, NoteUnusedShape: shapeArg != ""}, sim.Options{NoFastForward: full})
 			if err != nil {
 				return err
+			}
+			if printSchedule {
+				fmt.Fprint(cmd.OutOrStdout(), rep.Program)
+				return nil
+			}
+			if emitMapping != "" {
+				if !rep.MappingDerived {
+					return usagef("--emit-mapping writes a derived mapping; this run used --mapping %s", mappingRef)
+				}
+				if err := writeOutput(emitMapping, []byte(rep.MappingSpec)); err != nil {
+					return err
+				}
 			}
 			if err := finiteReport(rep); err != nil {
 				return err
@@ -168,6 +198,9 @@ see docs/multidevice.md.`,
 	f.StringVarP(&out, "output", "o", "table", "output format: table, json or csv")
 	f.StringVar(&system, "system", "", "run on a multi-device system spec (built-in name or YAML) under a sharding --mapping (ring, striped, tree, ulysses)")
 	f.BoolVar(&ideal, "ideal", false, "with --system: the papers' accounting (FLOPs at peak, no latency, no memory bound)")
+	f.BoolVar(&printSchedule, "print-schedule", false, "print the lowered program (sizes, each Einsum's unit and loops per level, then the schedule's loops, tile operations and transfers) instead of the report")
+	f.StringVar(&objective, "objective", "", "what a mapping search minimises: edp (default), latency or energy")
+	f.StringVar(&emitMapping, "emit-mapping", "", "write the derived mapping (no --mapping given) to this file, to save and edit it")
 	f.StringVar(&profile, "energy-profile", "", "energy accounting: physical or fusemax-micro24 (the FuseMax artifact's); default: the --config's experiment's, else physical")
 	f.StringVar(&dtype, "dtype", "", "GPU specs only: element type fp16 (default), bf16, fp8 or tf32")
 	rootCmd.AddCommand(cmd)
@@ -207,6 +240,9 @@ func writeReportTable(w io.Writer, r *lower.Report) {
 	}
 	if len(r.Searched) > 0 {
 		mp += " (search chose " + strings.Join(r.Searched, ", ") + ")"
+	}
+	if r.MappingDerived {
+		mp += " (derived: no --mapping given; printed below)"
 	}
 	fmt.Fprintf(tw, "mapping\t%s\n", mp)
 	fmt.Fprintf(tw, "shape\t%s\n", strings.ReplaceAll(workload.FormatShape(r.Shape), ",", " "))
@@ -248,6 +284,19 @@ func writeReportTable(w io.Writer, r *lower.Report) {
 		fmt.Fprintln(tw)
 	}
 	tw.Flush()
+	if r.MappingDerived {
+		fmt.Fprintf(w, "\nderived mapping (--emit-mapping FILE saves it):\n%s", indent(r.MappingSpec, "  "))
+	}
+}
+
+func indent(s, by string) string {
+	lines := strings.SplitAfter(s, "\n")
+	for i, l := range lines {
+		if l != "" {
+			lines[i] = by + l
+		}
+	}
+	return strings.Join(lines, "")
 }
 
 func writeReportCSV(w io.Writer, r *lower.Report) error {

@@ -60,7 +60,10 @@ func writeGPUTable(w io.Writer, r *gpu.Report) {
 	fmt.Fprintf(tw, "arch\t%s\n", r.Arch)
 	fmt.Fprintf(tw, "mapping\t%s (%s)\n", r.Mapping, r.Dtype)
 	fmt.Fprintf(tw, "shape\t%s\n", strings.ReplaceAll(workload.FormatShape(r.Shape), ",", " "))
-	fmt.Fprintf(tw, "tile\t%d×%d, %d warps, %d consumer chains, %d stages\n", r.Tile.BlockM, r.Tile.BlockN, r.Tile.Warps, r.Tile.Consumers, r.Tile.Stages)
+	fused := r.Occupancy.CTAsPerSM > 0 // an unfused mapping launches kernels of its own tiles
+	if fused {
+		fmt.Fprintf(tw, "tile\t%d×%d, %d warps, %d consumer chains, %d stages\n", r.Tile.BlockM, r.Tile.BlockN, r.Tile.Warps, r.Tile.Consumers, r.Tile.Stages)
+	}
 	fmt.Fprintf(tw, "latency\t%.6g s (%.6g cycles)\n", r.LatencyS, r.Cycles)
 	fmt.Fprintf(tw, "throughput\t%.4g TFLOP/s (%.1f%% of peak)\n", r.TFLOPS, 100*r.PeakFraction)
 	fmt.Fprintf(tw, "bound by\t%s\n", r.BoundBy)
@@ -69,6 +72,17 @@ func writeGPUTable(w io.Writer, r *gpu.Report) {
 		util = append(util, fmt.Sprintf("%s %.3f", k, r.Utilization[k]))
 	}
 	fmt.Fprintf(tw, "utilization\t%s\n", strings.Join(util, "  "))
+	if fused {
+		writeGPUOccupancy(tw, r)
+	}
+	fmt.Fprintf(tw, "HBM traffic\t%.6g B\n", r.HBMBytes)
+	for _, n := range r.Notes {
+		fmt.Fprintf(tw, "note\t%s\n", n)
+	}
+	tw.Flush()
+}
+
+func writeGPUOccupancy(tw io.Writer, r *gpu.Report) {
 	o := r.Occupancy
 	fmt.Fprintf(tw, "occupancy\t%d CTAs/SM (limited by %s), %d threads/CTA, ~%d registers/thread (limit %d)\n", o.CTAsPerSM, o.LimitedBy, o.ThreadsPerCTA, o.Registers, o.RegisterLimit)
 	fmt.Fprintf(tw, "on chip per CTA\tshared %.1f KiB, registers %.1f KiB\n", o.SharedBytes/1024, o.RegisterBytes/1024)
@@ -77,11 +91,6 @@ func writeGPUTable(w io.Writer, r *gpu.Report) {
 	if gr.TilesSkipped+gr.TilesPartial > 0 {
 		fmt.Fprintf(tw, "tiles\t%d full, %d partly masked, %d skipped\n", gr.TilesFull, gr.TilesPartial, gr.TilesSkipped)
 	}
-	fmt.Fprintf(tw, "HBM traffic\t%.6g B\n", r.HBMBytes)
-	for _, n := range r.Notes {
-		fmt.Fprintf(tw, "note\t%s\n", n)
-	}
-	tw.Flush()
 }
 
 func writeGPUCSV(w io.Writer, r *gpu.Report) error {

@@ -8,6 +8,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/fusemax/fusemax/arch"
+	"github.com/fusemax/fusemax/kernels"
 	"github.com/fusemax/fusemax/lower/multi"
 	"github.com/fusemax/fusemax/workload"
 	"github.com/spf13/cobra"
@@ -49,7 +50,11 @@ func simulateSystem(cmd *cobra.Command, kernel, cascade, system, mappingRef, sha
 	if err != nil {
 		return err
 	}
-	rep, err := multi.Simulate(c, sys, m, shape, multi.Options{Ideal: ideal})
+	merge, err := kernels.Load("ring_merge") // a tree round's merge of partial results
+	if err != nil {
+		return err
+	}
+	rep, err := multi.Simulate(c, sys, m, shape, multi.Options{Ideal: ideal, Merge: merge.Cascades[0]})
 	if err != nil {
 		return err
 	}

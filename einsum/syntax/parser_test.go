@@ -214,3 +214,21 @@ func TestFormatASCII(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkParseFormatLargest parses and formats a file at the size limit
+// whose statement is one long line (fmt was quadratic in the line's length:
+// a 1.4 MB line took 171 s). go test -bench ParseFormat ./einsum/syntax
+func BenchmarkParseFormatLargest(b *testing.B) {
+	src := "cascade c {\n  ranks K\n  input A[k]\n  output Z[k]\n  Z[k] = A[k]"
+	for len(src) < MaxFileBytes-20 {
+		src += " + A[k]"
+	}
+	src += "\n}\n"
+	for b.Loop() {
+		f, err := ParseFile("b.einsum", []byte(src))
+		if err != nil {
+			b.Fatal(err)
+		}
+		Format(f)
+	}
+}

@@ -237,3 +237,29 @@ func FuzzParseMapping(f *testing.F) {
 		}
 	})
 }
+
+func TestDtypes(t *testing.T) {
+	c := cascade(t, "attention_1pass")
+	shape := parseShape(t, "B=2,H=16,E=128,F=128,M=8192,P=8192")
+	h100, _ := arch.Load("h100-sxm5-80gb", nil)
+	a100, _ := arch.Load("a100-sxm4-80gb", nil)
+	fa3, _ := LoadMapping("fa3", nil)
+	fa2, _ := LoadMapping("fa2", nil)
+	fp16, err := Simulate(c, h100, fa3, shape, "fp16")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fp8, err := Simulate(c, h100, fa3, shape, "fp8")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fp8.TFLOPS <= fp16.TFLOPS {
+		t.Errorf("fp8 %.1f TFLOP/s, not above fp16's %.1f", fp8.TFLOPS, fp16.TFLOPS)
+	}
+	if _, err := Simulate(c, a100, fa2, shape, "fp8"); err == nil || !strings.Contains(err.Error(), "no mma_sync rate for fp8") {
+		t.Errorf("fp8 on the A100: %v", err)
+	}
+	if _, err := Simulate(c, a100, fa2, shape, "int3"); err == nil || !strings.Contains(err.Error(), "--dtype") {
+		t.Errorf("int3: %v", err)
+	}
+}

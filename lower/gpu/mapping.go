@@ -64,14 +64,9 @@ func LoadMapping(ref string, sets []string) (*Mapping, error) {
 
 // ParseMapping is LoadMapping for text already read.
 func ParseMapping(file string, src []byte, sets []string) (*Mapping, error) {
-	d, err := specs.Parse(file, src)
+	d, err := specs.ParseWithSets(file, src, sets)
 	if err != nil {
 		return nil, err
-	}
-	for _, s := range sets {
-		if err := d.Set(s); err != nil {
-			return nil, err
-		}
 	}
 	return decodeMapping(d)
 }

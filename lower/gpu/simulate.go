@@ -194,6 +194,9 @@ func (d *design) bind(shape map[string]int64, t Tile) error {
 	if !ok {
 		return fmt.Errorf("--shape lacks the query length %s", d.m.Query)
 	}
+	if key > 1<<32 || q > 1<<32 {
+		return fmt.Errorf("--shape %s=%d, %s=%d: sequence lengths up to 2^32 are modelled", d.m.Key, key, d.m.Query, q)
+	}
 	d.realM, d.realP = key, q
 	kr := d.c.Rank(d.m.Key)
 	delete(s, d.m.Key)
@@ -219,6 +222,9 @@ func (d *design) bind(shape map[string]int64, t Tile) error {
 		return err
 	}
 	d.sizes = sizes
+	if err := d.fitsHBM(); err != nil {
+		return err
+	}
 	d.qblocks = (q + t.BlockM - 1) / t.BlockM
 	d.kblocks = (key + t.BlockN - 1) / t.BlockN
 	if total := float64(d.qblocks) * float64(d.instances); total > 1<<40 {
@@ -387,4 +393,21 @@ func boundBy(u map[string]float64) string {
 		return "latency"
 	}
 	return best
+}
+
+// fitsHBM checks that the cascade's inputs and outputs, over every
+// instance, fit the GPU's HBM.
+func (d *design) fitsHBM() error {
+	total := 0.0
+	for _, t := range append(append([]*einsum.Tensor{}, d.c.Inputs...), d.c.Outputs...) {
+		n, err := t.Size().Eval(d.sizes)
+		if err != nil {
+			return err
+		}
+		total += float64(n) * d.bytes * float64(d.instances)
+	}
+	if hbm := d.g.HBM.Capacity; total > hbm {
+		return fmt.Errorf("the cascade's inputs and outputs take %.4g GB, more than the %.4g GB of HBM", total/1e9, hbm/1e9)
+	}
+	return nil
 }

@@ -47,7 +47,7 @@ func simulateUnfused(c *einsum.Cascade, a *arch.Spec, m *Mapping, shape map[stri
 	}
 	var ks []kernel
 	for _, e := range c.Einsums {
-		k, err := unfusedKernel(e, &g.SM, m, sizes, inst, bytes)
+		k, err := unfusedKernel(e, &g.SM, m, sizes, inst, bytes, g.HBM.Capacity)
 		if err != nil {
 			return nil, err
 		}
@@ -107,7 +107,7 @@ func simulateUnfused(c *einsum.Cascade, a *arch.Spec, m *Mapping, shape map[stri
 	return rep, nil
 }
 
-func unfusedKernel(e *einsum.Einsum, sm *arch.SM, m *Mapping, sizes map[string]int64, inst int64, bytes float64) (kernel, error) {
+func unfusedKernel(e *einsum.Einsum, sm *arch.SM, m *Mapping, sizes map[string]int64, inst int64, bytes, hbmCapacity float64) (kernel, error) {
 	k := kernel{name: e.Name()}
 	if r, ok := e.Expr.(*einsum.Read); ok && len(e.Reductions) == 0 && r.Access.Tensor.Kind == einsum.Input {
 		return k, nil // a view: no kernel
@@ -129,6 +129,9 @@ func unfusedKernel(e *einsum.Einsum, sm *arch.SM, m *Mapping, sizes map[string]i
 		in += float64(n)
 	}
 	total := (in + float64(outSize)) * bytes * float64(inst)
+	if total > hbmCapacity {
+		return k, fmt.Errorf("%s: kernel %s reads and writes %.4g GB, more than the %.4g GB of HBM", e.Pos, e.Name(), total/1e9, hbmCapacity/1e9)
+	}
 	if isProduct(e) {
 		k.product = true
 		tile := float64(m.GEMMTile[0] * m.GEMMTile[1])

@@ -187,7 +187,7 @@ func findTools() (Tools, error) {
 	if t.CC == "" {
 		return t, fmt.Errorf("%w: the LLVM backend links its driver with gcc; install the Debian package gcc (apt-get install gcc)", ErrNoTools)
 	}
-	out, err := exec.Command(t.LLC, "--version").Output()
+	out, err := llcVersion(t.LLC)
 	if err != nil {
 		return t, fmt.Errorf("%w: %s --version: %v", ErrNoTools, t.LLC, err)
 	}
@@ -207,6 +207,32 @@ func findTools() (Tools, error) {
 	id.WriteString(hostCPU())
 	t.identity = id.String()
 	return t, nil
+}
+
+// llcVersion is the output of llc --version, kept in the build cache by the
+// identity of the llc file (path, size, modification time), so that a run
+// whose kernel is cached starts no tool at all.
+func llcVersion(llc string) ([]byte, error) {
+	dir := cacheDir()
+	sum := sha256.Sum256([]byte(cacheVersion + "\n" + fileIdentity(llc)))
+	path := filepath.Join(dir, "llc-version-"+hex.EncodeToString(sum[:8]))
+	if dir != "" {
+		if b, err := os.ReadFile(path); err == nil && len(b) > 0 {
+			return b, nil
+		}
+	}
+	out, err := exec.Command(llc, "--version").Output()
+	if err != nil || dir == "" || os.MkdirAll(dir, 0o755) != nil {
+		return out, err
+	}
+	if tmp, terr := os.CreateTemp(dir, ".tmp-*"); terr == nil {
+		_, werr := tmp.Write(out)
+		if cerr := tmp.Close(); werr == nil && cerr == nil {
+			os.Rename(tmp.Name(), path)
+		}
+		os.Remove(tmp.Name())
+	}
+	return out, nil
 }
 
 // hostCPU is the model and feature flags of the first CPU in

@@ -306,19 +306,24 @@ func rawValues(path string, n int, dt tensor.DType) tensor.Values {
 		if st, err := f.Stat(); err != nil || st.Size() != int64(size*n) {
 			return fmt.Errorf("%s: not the %d bytes the driver should have written", path, size*n)
 		}
-		r := bufio.NewReaderSize(f, 1<<16)
-		var b [8]byte
-		for range n {
-			if _, err := io.ReadFull(r, b[:size]); err != nil {
+		chunk := make([]byte, 1<<16)
+		for left := n; left > 0; {
+			k := min(left, len(chunk)/size)
+			if _, err := io.ReadFull(f, chunk[:k*size]); err != nil {
 				return fmt.Errorf("%s: %v", path, err)
 			}
-			v := float64(math.Float32frombits(binary.LittleEndian.Uint32(b[:])))
-			if dt == tensor.F64 {
-				v = math.Float64frombits(binary.LittleEndian.Uint64(b[:]))
+			for i := 0; i < k*size; i += size {
+				var v float64
+				if dt == tensor.F64 {
+					v = math.Float64frombits(binary.LittleEndian.Uint64(chunk[i:]))
+				} else {
+					v = float64(math.Float32frombits(binary.LittleEndian.Uint32(chunk[i:])))
+				}
+				if err := emit(v); err != nil {
+					return err
+				}
 			}
-			if err := emit(v); err != nil {
-				return err
-			}
+			left -= k
 		}
 		return nil
 	}
@@ -419,11 +424,13 @@ static void die(const char *what, const char *file) {
 	exit(1);
 }
 
-static T *alloc(size_t n) {
+/* Inputs are then loaded whole, so only their padding is cleared. */
+static T *alloc(size_t n, int input) {
 	size_t bytes = (n * sizeof(T) + 63) / 64 * 64;
 	T *p = aligned_alloc(64, bytes);
 	if (!p) die("out of memory for", "buffer");
-	memset(p, 0, bytes);
+	if (input) memset((char *)p + n * sizeof(T), 0, bytes - n * sizeof(T));
+	else memset(p, 0, bytes);
 	return p;
 }
 
@@ -447,7 +454,7 @@ int main(int argc, char **argv) {
 	dir = argv[1];
 	int reps = atoi(argv[2]);
 {{- range .Bufs}}
-	{{if le $.Threads 1}}T *{{end}}{{.Name}} = alloc({{.N}});{{if .Input}} load({{.Name}}, {{.N}}, "{{.File}}");{{end}}
+	{{if le $.Threads 1}}T *{{end}}{{.Name}} = alloc({{.N}}, {{if .Input}}1{{else}}0{{end}});{{if .Input}} load({{.Name}}, {{.N}}, "{{.File}}");{{end}}
 {{- end}}
 {{- if .Count}}
 	static long long counts[4 * {{.NT}}];

@@ -129,6 +129,13 @@ func ModelFor(s *arch.System, ideal bool, opt lower.Options) (DeviceModel, error
 		if err != nil {
 			return nil, fmt.Errorf("%s: device.arch: %w", s.File, err)
 		}
+		if a.GPU != nil {
+			dt, err := gpuDtype(d.WordBytes)
+			if err != nil {
+				return nil, fmt.Errorf("%s: device.word: %w", s.File, err)
+			}
+			return &GPUModel{Arch: a, Mapping: d.Mapping, Dtype: dt}, nil
+		}
 		return &LoweredModel{Arch: a, Mapping: d.Mapping, Options: opt}, nil
 	case d.AttentionFLOPs > 0:
 		return RateModel{d}, nil

@@ -14,14 +14,11 @@ import (
 
 func cascade(t testing.TB, name string) *einsum.Cascade {
 	t.Helper()
-	if p, err := kernels.Load(name); err == nil {
-		return p.Cascades[0]
-	}
-	c, err := LoadCascade(name)
+	p, err := kernels.Load(name)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return c
+	return p.Cascades[0]
 }
 
 func simulate(t testing.TB, kernel, system string, sysSets []string, mapping string, mapSets []string, shape map[string]int64, opt Options) *Report {
@@ -72,8 +69,8 @@ func TestRingHidesTransferAboveFOverB(t *testing.T) {
 // diagonal; striping evens the work out.
 func TestStripedBalancesCausalWork(t *testing.T) {
 	n := int64(1 << 16)
-	ring := simulate(t, "attention_1pass_causal", "8xa100-nvlink", nil, "ring", nil, attnShape(n, n), Options{Ideal: true})
-	str := simulate(t, "attention_1pass_causal", "8xa100-nvlink", nil, "striped", []string{"mask_tile.P=128", "mask_tile.M=128"}, attnShape(n, n), Options{Ideal: true})
+	ring := simulate(t, "causal_attention_1pass", "8xa100-nvlink", nil, "ring", nil, attnShape(n, n), Options{Ideal: true})
+	str := simulate(t, "causal_attention_1pass", "8xa100-nvlink", nil, "striped", []string{"mask_tile.P=128", "mask_tile.M=128"}, attnShape(n, n), Options{Ideal: true})
 	first, last := ring.PerDevice[0].LiveWork, ring.PerDevice[7].LiveWork
 	if math.Abs(first-0.5) > 0.01 || math.Abs(last-7.5) > 0.01 {
 		t.Errorf("ring live block pairs: device 0 %.3f, device 7 %.3f; want about 0.5 and 7.5", first, last)
@@ -94,7 +91,11 @@ func TestTreeAndRingDecodeSteps(t *testing.T) {
 	for _, d := range []int{2, 4, 8, 16} {
 		sets := []string{fmt.Sprintf("count=%d", d)}
 		shape := attnShape(1, 1<<20)
-		tree := simulate(t, "attention_1pass", "8xh100-nvlink", sets, "tree", nil, shape, Options{})
+		tree := simulate(t, "attention_1pass", "8xh100-nvlink", sets, "tree", nil, shape, Options{Merge: cascade(t, "ring_merge")})
+		bare := simulate(t, "attention_1pass", "8xh100-nvlink", sets, "tree", nil, shape, Options{})
+		if d > 1 && !(tree.LatencyS > bare.LatencyS) {
+			t.Errorf("D=%d: merging with ring_merge adds no time (%.6g vs %.6g s)", d, tree.LatencyS, bare.LatencyS)
+		}
 		ring := simulate(t, "attention_1pass", "8xh100-nvlink", sets, "ring", []string{"shard.P=replicated"}, shape, Options{})
 		if tree.CommSteps != int(math.Log2(float64(d))) || ring.CommSteps != d-1 {
 			t.Errorf("D=%d: steps tree %d ring %d, want %d and %d", d, tree.CommSteps, ring.CommSteps, int(math.Log2(float64(d))), d-1)
@@ -158,7 +159,7 @@ func TestSimulateErrors(t *testing.T) {
 		{"attention_1pass", "8xa100-nvlink", []string{"count=6"}, "tree", nil, attnShape(1, 6144), Options{}, "power-of-two"},
 		{"attention_1pass", "tpuv4-4x4-torus", nil, "ring", nil, attnShape(16384, 16384), Options{}, "only the ideal mode"},
 		{"attention_1pass", "8xa100-nvlink", nil, "ulysses", nil, map[string]int64{"B": 1, "H": 4, "E": 64, "F": 64, "P": 8192, "M": 8192}, Options{}, "does not divide among 8"},
-		{"attention_1pass_causal", "8xa100-nvlink", nil, "striped", []string{"mask_tile.P=1", "mask_tile.M=1"}, attnShape(65536, 65536), Options{}, "give a larger mask_tile"},
+		{"causal_attention_1pass", "8xa100-nvlink", nil, "striped", []string{"mask_tile.P=1", "mask_tile.M=1"}, attnShape(65536, 65536), Options{}, "give a larger mask_tile"},
 		{"attention_1pass", "8xa100-nvlink", []string{"count=512"}, "ring", nil, attnShape(1<<20, 1<<20), Options{Ideal: true}, "at most 256 devices per group"},
 		{"attention_1pass", "8xa100-nvlink", nil, "ring", nil, map[string]int64{"H": 32, "E": 128, "F": 128, "P": 8192}, Options{}, "no size for M"},
 	} {
@@ -196,8 +197,8 @@ func TestMappingErrors(t *testing.T) {
 
 // The same inputs give the same report.
 func TestDeterministic(t *testing.T) {
-	a := simulate(t, "attention_1pass_causal", "32xa100-infiniband", nil, "striped", nil, attnShape(1<<18, 1<<18), Options{})
-	b := simulate(t, "attention_1pass_causal", "32xa100-infiniband", nil, "striped", nil, attnShape(1<<18, 1<<18), Options{})
+	a := simulate(t, "causal_attention_1pass", "32xa100-infiniband", nil, "striped", nil, attnShape(1<<18, 1<<18), Options{})
+	b := simulate(t, "causal_attention_1pass", "32xa100-infiniband", nil, "striped", nil, attnShape(1<<18, 1<<18), Options{})
 	if fmt.Sprint(*a) != fmt.Sprint(*b) {
 		t.Error("two runs differ")
 	}
@@ -231,7 +232,7 @@ func ExampleSimulate() {
 // The device model times the dense block; the original cascade keeps its
 // filters.
 func TestUnmaskedCopy(t *testing.T) {
-	c := cascade(t, "attention_1pass_causal")
+	c := cascade(t, "causal_attention_1pass")
 	d := unmasked(c)
 	if !hasFilters(c) || hasFilters(d) {
 		t.Fatalf("filters: original %v, copy %v", hasFilters(c), hasFilters(d))
@@ -253,7 +254,7 @@ func TestUnmaskedCopy(t *testing.T) {
 		}
 	}
 	// A lowered FuseMax device runs the causal cascade's dense blocks.
-	r := simulate(t, "attention_1pass_causal", "testdata/4xfusemax-ring.yaml", nil, "striped", []string{"mask_tile.P=256", "mask_tile.M=256"}, attnShape(16384, 16384), Options{})
+	r := simulate(t, "causal_attention_1pass", "testdata/4xfusemax-ring.yaml", []string{"device.mapping=testdata/fusemax-binding-causal.yaml"}, "striped", []string{"mask_tile.P=256", "mask_tile.M=256"}, attnShape(16384, 16384), Options{})
 	if r.Imbalance > 1.05 || r.Speedup < 3 {
 		t.Errorf("striped on 4 FuseMax: imbalance %.3f, speedup %.3f", r.Imbalance, r.Speedup)
 	}

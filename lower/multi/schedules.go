@@ -134,6 +134,10 @@ func (r *run) tree() error {
 	rounds := bits.TrailingZeros64(uint64(r.g))
 	r.commSteps = rounds
 	extra := r.extraSeconds(r.q, 1/float64(r.groups))
+	merge, err := r.mergeSeconds(step)
+	if err != nil {
+		return err
+	}
 	r.emit = func(b *builder) error {
 		prev := make([]*sim.Op, g)
 		for p := 0; p < g; p++ {
@@ -149,6 +153,11 @@ func (r *run) tree() error {
 				}
 				cur[p] = b.send(r.order[p], r.order[partner], state*r.commFactor, prev[p], got)
 			}
+			if merge > 0 {
+				for p := 0; p < g; p++ {
+					cur[p] = b.compute(r.order[p], "merge", merge, cur[p], cur[p^(1<<k)])
+				}
+			}
 			prev = cur
 		}
 		for p := 0; p < g; p++ {
@@ -159,6 +168,42 @@ func (r *run) tree() error {
 		return nil
 	}
 	return nil
+}
+
+// mergeSeconds is one tree round's merge of two partial results: the
+// merge cascade (the library's ring_merge) over two shards at the
+// decode's shape, an element-wise pass bound by reading and writing its
+// inputs and outputs at the device's memory bandwidth. Zero in the ideal
+// accounting, without a merge cascade, or without a known bandwidth.
+func (r *run) mergeSeconds(step map[string]int64) (float64, error) {
+	mc := r.opt.Merge
+	if r.opt.Ideal || mc == nil || r.sys.Device.MemoryBandwidth == 0 {
+		return 0, nil
+	}
+	shape := map[string]int64{}
+	var shardRank string
+	for _, rk := range mc.Ranks {
+		if rk.Parent != nil {
+			continue
+		}
+		if v, ok := step[rk.Name]; ok {
+			shape[rk.Name] = v
+		} else if shardRank == "" {
+			shardRank, shape[rk.Name] = rk.Name, 2
+		} else {
+			return 0, fmt.Errorf("merge cascade %s: ranks %s and %s are not in the shape; one (the shards) is expected", mc.Name, shardRank, rk.Name)
+		}
+	}
+	for k, v := range step {
+		if r.c.Rank(k) == nil { // instances: heads, batch
+			shape[k] = v
+		}
+	}
+	b, err := ioBytes(mc, shape, r.sys.Device.WordBytes)
+	if err != nil {
+		return 0, fmt.Errorf("merge cascade %s: %w", mc.Name, err)
+	}
+	return b / r.sys.Device.MemoryBandwidth, nil
 }
 
 // ulysses is DeepSpeed-Ulysses: each device holds a sequence shard of every

@@ -28,6 +28,10 @@ type Options struct {
 	// and the ring's key/value traffic × 3 (its backward passes keys, values
 	// and their gradients around again).
 	Training bool
+	// Merge is the cascade that merges two partial results in a tree round
+	// (the library's ring_merge: inputs PM, PD, PNV over a shard rank S);
+	// nil charges the merges nothing.
+	Merge *einsum.Cascade
 }
 
 // DeviceReport is one device's share.
@@ -350,6 +354,12 @@ func (r *run) notes() []string {
 	if r.m.Schedule == Tree || r.m.Schedule == Ulysses {
 		if r.m.Buffers != 2 {
 			out = append(out, fmt.Sprintf("buffers = %d has no effect: schedule %s holds no key/value block in flight", r.m.Buffers, r.m.Schedule))
+		}
+	}
+	switch r.model.(type) {
+	case *GPUModel, *LoweredModel:
+		if r.sys.Device.AttentionFLOPs > 0 {
+			out = append(out, fmt.Sprintf("device.attention (%.4g TFLOP/s) is not used: each share is lowered on %s (it is the rate model's, for a device without an arch)", r.sys.Device.AttentionFLOPs/1e12, r.sys.Device.Arch))
 		}
 	}
 	if r.opt.Ideal {
