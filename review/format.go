@@ -274,6 +274,17 @@ type jsonRow struct {
 	Error       string   `json:"error,omitempty"`
 }
 
+// MarshalJSON writes a metric the model does not give (a GPU's energy and
+// area) as null: JSON has no NaN.
+func (m Metrics) MarshalJSON() ([]byte, error) {
+	type plain Metrics
+	return json.Marshal(struct {
+		plain
+		EnergyPJ *float64 `json:"energy_pj"`
+		AreaMM2  *float64 `json:"area_mm2"`
+	}{plain(m), finite(m.EnergyPJ), finite(m.AreaMM2)})
+}
+
 func finite(v float64) *float64 {
 	if math.IsNaN(v) || math.IsInf(v, 0) {
 		return nil
