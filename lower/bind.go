@@ -63,8 +63,8 @@ func (m *Mapping) binding(e *einsum.Einsum) (em *EinsumMap, where string, ok boo
 
 // unbound is the error for an Einsum no entry, class or default binds.
 func (lw *lowering) unbound(e *einsum.Einsum) error {
-	return fmt.Errorf("%s: mapping %s binds no unit for Einsum %s (%s, class %s); add e.g. `%s: %s` under einsums, `%s: %s` under classes, or `default: %s`",
-		lw.m.File, lw.m.Name, e.Name(), e.Pos, ClassOf(e), e.Name(), lw.a.Arrays[0].Name, ClassOf(e), lw.a.Arrays[0].Name, lw.a.Arrays[0].Name)
+	return lw.m.errorAt("einsums", true, "mapping %s binds no unit for Einsum %s (%s, class %s); add e.g. `%s: %s` under einsums, `%s: %s` under classes, or `default: %s`",
+		lw.m.Name, e.Name(), e.Pos, ClassOf(e), e.Name(), lw.a.Arrays[0].Name, ClassOf(e), lw.a.Arrays[0].Name, lw.a.Arrays[0].Name)
 }
 
 // lacking reports a mapping entry that names something the cascade does

@@ -200,14 +200,14 @@ func Lower(c *einsum.Cascade, a *arch.Spec, m *Mapping, shape map[string]int64, 
 		}
 		n, err := asCount(v, d.DivisorOf)
 		if err == nil && n > 1<<40 {
-			err = fmt.Errorf("%q = %d is too large to search", d.DivisorOf, n)
+			err = fmt.Errorf("%q is %d, too many divisors to search (at most 2^40)", d.DivisorOf, n)
 		}
 		if err != nil {
-			return nil, fmt.Errorf("%s: derive.%s.divisor_of: %v", m.File, d.Name, err)
+			return nil, m.errorAt("derive."+d.Name+".divisor_of", false, "derive.%s.divisor_of: %v", d.Name, err)
 		}
 		lv := a.Memory(d.Fits)
 		if lv == nil || lv.CapacityBytes == 0 {
-			return nil, fmt.Errorf("%s: derive.%s.fits names %q, which is not an on-chip level of %s", m.File, d.Name, d.Fits, a.Name)
+			return nil, m.errorAt("derive."+d.Name+".fits", false, "derive.%s.fits names %q, which is not an on-chip level of %s (name one of: %s)", d.Name, d.Fits, a.Name, strings.Join(onchipLevels(a), ", "))
 		}
 		// The state grows with the divisor, so the largest one that fits is
 		// found by bisection over the sorted divisors.
@@ -225,7 +225,7 @@ func Lower(c *einsum.Cascade, a *arch.Spec, m *Mapping, shape map[string]int64, 
 			return nil, err
 		}
 		if !ok {
-			return nil, fmt.Errorf("%s: no %s fits: even %s=1 keeps %.0f bytes in %s, which holds %.0f", m.File, d.Name, d.Name, smallest, d.Fits, lv.CapacityBytes)
+			return nil, m.noneFits(d, smallest, lv)
 		}
 		lo, hi := 0, len(cands)-1 // cands[lo] fits
 		for lo < hi {
@@ -309,7 +309,7 @@ func (lw *lowering) lookup(name string) (float64, bool) {
 func (lw *lowering) eval(src, where string) (float64, error) {
 	v, err := evalSize(src, lw.lookup)
 	if err != nil {
-		return 0, fmt.Errorf("%s: %s: %v", lw.m.File, where, err)
+		return 0, lw.m.exprError(where, lw.knownNames(err))
 	}
 	return v, nil
 }
@@ -330,13 +330,13 @@ func (lw *lowering) bindSizes() error {
 		}
 		n, err := asCount(v, lw.m.Sizes[k])
 		if err != nil {
-			return fmt.Errorf("%s: sizes.%s: %v", lw.m.File, k, err)
+			return lw.m.errorAt("sizes."+k, false, "sizes.%s: %v", k, err)
 		}
 		shape[k] = n
 	}
 	sizes, unused, err := lw.c.Bind(shape)
 	if err != nil {
-		return err
+		return lw.bindError(err)
 	}
 	if lw.opt.NoteUnusedShape {
 		lw.noteUnusedShape(unused)
@@ -346,7 +346,7 @@ func (lw *lowering) bindSizes() error {
 	}
 	for _, r := range lw.m.Instances {
 		if lw.c.Rank(r) != nil {
-			return fmt.Errorf("%s: instances: %s is a rank of cascade %s, not an independent copy", lw.m.File, r, lw.c.Name)
+			return lw.m.errorAt("instances."+r, false, "instances: %s is a rank of cascade %s, not an independent copy (drop it from instances; the cascade iterates it)", r, lw.c.Name)
 		}
 	}
 	return nil
@@ -461,7 +461,7 @@ func (lw *lowering) build() error {
 	for _, r := range m.TileOrder {
 		size, ok := lw.sizes[r]
 		if !ok || lw.c.Rank(r) == nil {
-			return fmt.Errorf("%s: tile.%s: cascade %s has no rank %s", m.File, r, lw.c.Name, r)
+			return m.errorAt("tile."+r, true, "tile.%s: cascade %s has no rank %s (it has %s)", r, lw.c.Name, r, rankList(lw.c))
 		}
 		v, err := lw.eval(m.Tile[r], "tile."+r)
 		if err != nil {
@@ -469,10 +469,10 @@ func (lw *lowering) build() error {
 		}
 		t, err := asCount(v, m.Tile[r])
 		if err != nil {
-			return fmt.Errorf("%s: tile.%s: %v", m.File, r, err)
+			return m.errorAt("tile."+r, false, "tile.%s: %v", r, err)
 		}
 		if size%t != 0 {
-			return fmt.Errorf("%s: tile.%s: a group of %d does not divide %s=%d", m.File, r, t, r, size)
+			return m.errorAt("tile."+r, false, "tile.%s: a group of %d does not divide %s=%d; give a divisor of %d (%s)", r, t, r, size, size, nearDivisors(size, t))
 		}
 		lw.tile[r] = t
 		lw.groups = append(lw.groups, nloop{rank: r, bound: size / t})
@@ -666,7 +666,7 @@ func (lw *lowering) capacity() error {
 		return nil
 	}
 	if lw.spill == 0 {
-		return fmt.Errorf("%s: the mapping keeps %.0f bytes in %s, which holds %.0f (tile less, or declare a spill fraction)", m.File, need, l3.Name, cp)
+		return m.overCapacity(need, l3)
 	}
 	lw.warn("the mapping keeps %.4g MiB in %s, which holds %.4g MiB: %.4g MiB over, and a share %.4g of its on-chip accesses spills to DRAM (counted as traffic); it keeps %s",
 		need/(1<<20), l3.Name, cp/(1<<20), (need-cp)/(1<<20), lw.spill, lw.keptTensors())

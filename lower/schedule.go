@@ -95,7 +95,7 @@ func (lw *lowering) schedule(opt Options) (*Plan, error) {
 				return nil, err
 			}
 			if d < 0 {
-				return nil, fmt.Errorf("%s: %s: drain %q = %g is negative", m.PosOf(p.m), e.Name(), p.m.Drain, d)
+				return nil, m.errorAt("einsums."+e.Name()+".drain", false, "einsums.%s.drain: %q is %g; a drain is a non-negative number of the operation's durations", e.Name(), p.m.Drain, d)
 			}
 			op.Latency += d * cycles
 		}
@@ -335,7 +335,7 @@ func (lw *lowering) schedule(opt Options) (*Plan, error) {
 	plan.Warnings = lw.warnings
 	if len(m.Phases) > 0 {
 		if inner != nil {
-			return nil, fmt.Errorf("%s: phases: cascade %s iterates (%s), and an iteration cannot be split across phases", m.File, lw.c.Name, inner.Name)
+			return nil, m.errorAt("phases", true, "phases: cascade %s iterates (%s), and an iteration cannot be split across phases; drop phases, or use a cascade without an iterate block", lw.c.Name, inner.Name)
 		}
 		splitPhases(root, group, phaseOf)
 	}
