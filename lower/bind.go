@@ -63,8 +63,8 @@ func (m *Mapping) binding(e *einsum.Einsum) (em *EinsumMap, where string, ok boo
 
 // unbound is the error for an Einsum no entry, class or default binds.
 func (lw *lowering) unbound(e *einsum.Einsum) error {
-	return fmt.Errorf("%s: mapping %s binds no unit for Einsum %s (%s, class %s); add e.g. `%s: %s` under einsums, `%s: %s` under classes, or `default: %s`",
-		lw.m.File, lw.m.Name, e.Name(), e.Pos, ClassOf(e), e.Name(), lw.a.Arrays[0].Name, ClassOf(e), lw.a.Arrays[0].Name, lw.a.Arrays[0].Name)
+	return lw.m.errorAt("einsums", true, "mapping %s binds no unit for Einsum %s (%s, class %s); add e.g. `%s: %s` under einsums, `%s: %s` under classes, or `default: %s`",
+		lw.m.Name, e.Name(), e.Pos, ClassOf(e), e.Name(), lw.a.Arrays[0].Name, ClassOf(e), lw.a.Arrays[0].Name, lw.a.Arrays[0].Name)
 }
 
 // lacking reports a mapping entry that names something the cascade does
@@ -128,13 +128,13 @@ func (lw *lowering) bindSizes() error {
 		}
 		n, err := asCount(v, lw.m.Sizes[k])
 		if err != nil {
-			return fmt.Errorf("%s: sizes.%s: %v", lw.m.File, k, err)
+			return lw.m.errorAt("sizes."+k, false, "sizes.%s: %v", k, err)
 		}
 		shape[k] = n
 	}
 	sizes, unused, err := lw.c.Bind(shape)
 	if err != nil {
-		return err
+		return lw.bindError(err)
 	}
 	if lw.opt.NoteUnusedShape {
 		lw.noteUnusedShape(unused)
@@ -144,7 +144,7 @@ func (lw *lowering) bindSizes() error {
 	}
 	for _, r := range lw.m.Instances {
 		if lw.c.Rank(r) != nil {
-			return fmt.Errorf("%s: instances: %s is a rank of cascade %s, not an independent copy", lw.m.File, r, lw.c.Name)
+			return lw.m.errorAt("instances."+r, false, "instances: %s is a rank of cascade %s, not an independent copy (drop it from instances; the cascade iterates it)", r, lw.c.Name)
 		}
 	}
 	return nil
@@ -213,7 +213,7 @@ func (lw *lowering) lookup(name string) (float64, bool) {
 func (lw *lowering) eval(src, where string) (float64, error) {
 	v, err := evalSize(src, lw.lookup)
 	if err != nil {
-		return 0, fmt.Errorf("%s: %s: %v", lw.m.File, where, err)
+		return 0, lw.m.exprError(where, lw.knownNames(err))
 	}
 	return v, nil
 }

@@ -1,6 +1,7 @@
 package lower
 
 import (
+	"errors"
 	"fmt"
 	"maps"
 	"math"
@@ -63,7 +64,16 @@ type Mapping struct {
 	doc         *specs.Doc
 	classNodes  map[string]*yaml.Node
 	defaultNode *yaml.Node
+	// spots is where the values the lowering evaluates are written
+	// ("tile.P", "sizes.M0", "derive.P1", "derive.P1.fits",
+	// "instances.B", "einsums.QK.drain", "phases"), so that a value
+	// rejected only once it meets the cascade and the machine is reported
+	// at its line.
+	spots map[string]spot
 }
+
+// spot is a mapping value's key and value nodes.
+type spot struct{ key, val *yaml.Node }
 
 // Derived is a mapping value the lowering computes: the largest divisor of
 // DivisorOf whose global-buffer state fits the level Fits.
@@ -226,24 +236,36 @@ func decodeMapping(d *specs.Doc) (*Mapping, error) {
 	var errs specs.Errors
 	o := d.Obj(d.Root, "mapping", &errs)
 	m := &Mapping{File: d.File, doc: d, Sizes: map[string]string{}, Tile: map[string]string{},
-		Stages: map[string]int{}, Phases: map[string]int{}, Orders: map[string]map[string][]string{}, Units: map[string]Nest{}, Einsums: map[string]*EinsumMap{}}
+		Stages: map[string]int{}, Phases: map[string]int{}, Orders: map[string]map[string][]string{}, Units: map[string]Nest{}, Einsums: map[string]*EinsumMap{},
+		spots: map[string]spot{}}
 	m.Name = o.Str("name", true)
 	m.Kernel = o.Str("kernel", false)
 	m.Instances = o.StrList("instances")
+	if n := o.Get("instances"); n != nil && len(n.Content) == len(m.Instances) {
+		for i, r := range m.Instances {
+			m.spots["instances."+r] = spot{n.Content[i], n.Content[i]}
+		}
+	}
+	m.note("phases", o, "phases")
 	readMap := func(key string, into map[string]string) {
 		s := o.Sub(key, false)
 		for _, k := range s.Keys() {
 			into[k] = s.Str(k, true)
+			m.note(key+"."+k, s, k)
 		}
 		s.Done()
 	}
 	readMap("sizes", m.Sizes)
 	readMap("tile", m.Tile)
 	m.TileOrder = o.Sub("tile", false).Keys()
+	m.note("tile", o, "tile")
 	der := o.Sub("derive", false)
 	for _, k := range der.Keys() {
 		x := der.Sub(k, true)
 		m.Derive = append(m.Derive, Derived{Name: k, DivisorOf: x.Str("divisor_of", true), Fits: x.Str("fits", true)})
+		m.note("derive."+k, der, k)
+		m.note("derive."+k+".divisor_of", x, "divisor_of")
+		m.note("derive."+k+".fits", x, "fits")
 		x.Done()
 	}
 	der.Done()
@@ -318,6 +340,7 @@ func decodeMapping(d *specs.Doc) (*Mapping, error) {
 	cl.Done()
 	m.Default = o.Str("default", false)
 	m.defaultNode = o.Get("default")
+	m.note("einsums", o, "einsums")
 	es := o.Sub("einsums", !m.bindsGenerally())
 	for _, k := range es.Keys() {
 		n := es.Get(k)
@@ -332,6 +355,7 @@ func decodeMapping(d *specs.Doc) (*Mapping, error) {
 			em.Staged = x.StrList("staged")
 			em.Registers = x.StrList("registers")
 			em.Drain = x.Str("drain", false)
+			m.note("einsums."+k+".drain", x, "drain")
 			x.Done()
 		}
 		m.Einsums[k] = em
@@ -339,6 +363,46 @@ func decodeMapping(d *specs.Doc) (*Mapping, error) {
 	es.Done()
 	o.Done()
 	return m, errs.Err()
+}
+
+// note records where key of o is written, as path.
+func (m *Mapping) note(path string, o *specs.Obj, key string) {
+	if k := o.KeyNode(key); k != nil {
+		m.spots[path] = spot{k, o.Get(key)}
+	}
+}
+
+// errorAt is a positioned error about the mapping value at path (a key of
+// spots): at the value, or at its key with atKey; at the file when the
+// mapping does not say where (one built in code).
+func (m *Mapping) errorAt(path string, atKey bool, format string, args ...any) error {
+	n := m.spots[path].val
+	if atKey {
+		n = m.spots[path].key
+	}
+	if m.doc == nil {
+		return &specs.Error{File: m.File, Msg: fmt.Sprintf(format, args...)}
+	}
+	return m.doc.Errorf(n, format, args...)
+}
+
+// exprError is errorAt for a size expression's error: a sizeError points
+// at the column of what is wrong inside the value.
+func (m *Mapping) exprError(path string, err error) error {
+	e := m.errorAt(path, false, "%s: %v", path, err)
+	var se *sizeError
+	pe, ok := e.(*specs.Error)
+	n := m.spots[path].val
+	if !ok || !errors.As(err, &se) || n == nil || pe.Line == 0 || n.Kind != yaml.ScalarNode || strings.Contains(n.Value, "\n") {
+		return e
+	}
+	switch n.Style {
+	case 0:
+		pe.Col += se.Off
+	case yaml.DoubleQuotedStyle, yaml.SingleQuotedStyle:
+		pe.Col += se.Off + 1
+	}
+	return pe
 }
 
 // Bounds on the mapping numbers that size the simulator's state: a

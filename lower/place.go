@@ -196,7 +196,7 @@ func (lw *lowering) capacity() error {
 		return nil
 	}
 	if lw.spill == 0 {
-		return fmt.Errorf("%s: the mapping keeps %.0f bytes in %s, which holds %.0f (tile less, or declare a spill fraction)", m.File, need, l3.Name, cp)
+		return m.overCapacity(need, l3)
 	}
 	lw.warn("the mapping keeps %.4g MiB in %s, which holds %.4g MiB: %.4g MiB over, and a share %.4g of its on-chip accesses spills to DRAM (counted as traffic); it keeps %s",
 		need/(1<<20), l3.Name, cp/(1<<20), (need-cp)/(1<<20), lw.spill, lw.keptTensors())

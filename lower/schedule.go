@@ -109,7 +109,7 @@ func (sc *scheduler) makeOp(p *eplan) error {
 			return err
 		}
 		if d < 0 {
-			return fmt.Errorf("%s: %s: drain %q = %g is negative", lw.m.PosOf(p.m), e.Name(), p.m.Drain, d)
+			return lw.m.errorAt("einsums."+e.Name()+".drain", false, "einsums.%s.drain: %q is %g; a drain is a non-negative number of the operation's durations", e.Name(), p.m.Drain, d)
 		}
 		op.Latency += d * cycles
 	}
@@ -373,7 +373,7 @@ func (sc *scheduler) finish() (*Plan, error) {
 	sc.plan.Warnings = lw.warnings
 	if len(m.Phases) > 0 {
 		if inner != nil {
-			return nil, fmt.Errorf("%s: phases: cascade %s iterates (%s), and an iteration cannot be split across phases", m.File, lw.c.Name, inner.Name)
+			return nil, m.errorAt("phases", true, "phases: cascade %s iterates (%s), and an iteration cannot be split across phases; drop phases, or use a cascade without an iterate block", lw.c.Name, inner.Name)
 		}
 		splitPhases(sc.root, group, sc.phaseOf)
 	}

@@ -3,6 +3,7 @@ package lower
 import (
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/fusemax/fusemax/einsum"
 )
@@ -57,14 +58,14 @@ func (lw *lowering) deriveOne(d Derived) error {
 	}
 	n, err := asCount(v, d.DivisorOf)
 	if err == nil && n > 1<<40 {
-		err = fmt.Errorf("%q = %d is too large to search", d.DivisorOf, n)
+		err = fmt.Errorf("%q is %d, too many divisors to search (at most 2^40)", d.DivisorOf, n)
 	}
 	if err != nil {
-		return fmt.Errorf("%s: derive.%s.divisor_of: %v", m.File, d.Name, err)
+		return m.errorAt("derive."+d.Name+".divisor_of", false, "derive.%s.divisor_of: %v", d.Name, err)
 	}
 	lv := a.Memory(d.Fits)
 	if lv == nil || lv.CapacityBytes == 0 {
-		return fmt.Errorf("%s: derive.%s.fits names %q, which is not an on-chip level of %s", m.File, d.Name, d.Fits, a.Name)
+		return m.errorAt("derive."+d.Name+".fits", false, "derive.%s.fits names %q, which is not an on-chip level of %s (name one of: %s)", d.Name, d.Fits, a.Name, strings.Join(onchipLevels(a), ", "))
 	}
 	cands := divisors(n)
 	fits := func(i int) (bool, float64, error) {
@@ -80,7 +81,7 @@ func (lw *lowering) deriveOne(d Derived) error {
 		return err
 	}
 	if !ok {
-		return fmt.Errorf("%s: no %s fits: even %s=1 keeps %.0f bytes in %s, which holds %.0f", m.File, d.Name, d.Name, smallest, d.Fits, lv.CapacityBytes)
+		return m.noneFits(d, smallest, lv)
 	}
 	lo, hi := 0, len(cands)-1 // cands[lo] fits
 	for lo < hi {
@@ -129,7 +130,7 @@ func (lw *lowering) tileGroups() error {
 	for _, r := range m.TileOrder {
 		size, ok := lw.sizes[r]
 		if !ok || lw.c.Rank(r) == nil {
-			return fmt.Errorf("%s: tile.%s: cascade %s has no rank %s", m.File, r, lw.c.Name, r)
+			return m.errorAt("tile."+r, true, "tile.%s: cascade %s has no rank %s (it has %s)", r, lw.c.Name, r, rankList(lw.c))
 		}
 		v, err := lw.eval(m.Tile[r], "tile."+r)
 		if err != nil {
@@ -137,10 +138,10 @@ func (lw *lowering) tileGroups() error {
 		}
 		t, err := asCount(v, m.Tile[r])
 		if err != nil {
-			return fmt.Errorf("%s: tile.%s: %v", m.File, r, err)
+			return m.errorAt("tile."+r, false, "tile.%s: %v", r, err)
 		}
 		if size%t != 0 {
-			return fmt.Errorf("%s: tile.%s: a group of %d does not divide %s=%d", m.File, r, t, r, size)
+			return m.errorAt("tile."+r, false, "tile.%s: a group of %d does not divide %s=%d; give a divisor of %d (%s)", r, t, r, size, size, nearDivisors(size, t))
 		}
 		lw.tile[r] = t
 		lw.groups = append(lw.groups, nloop{rank: r, bound: size / t})

@@ -29,7 +29,7 @@ func TestTilePass(t *testing.T) {
 			"[{B 1 0 false false} {H 1 0 false false} {P 2 0 false false}]", "QK", "DRAM[B=1 H=1 P=2 M1=256] L3[P=128 E=64 M0=1] spatial[P=256 M0=256]", 512, ""},
 		{"a smaller buffer gives a smaller P1", withArchSet(point{kernel: "attention_1pass", arch: "fusemax-cloud", mapping: "fusemax-binding", shape: big}, "memory.L3.capacity=4 MiB"),
 			"map[P1:32]", "[{B 1 0 false false} {H 1 0 false false} {P 8 0 false false}]", "QK", "DRAM[B=1 H=1 P=8 M1=256] L3[P=32 E=64 M0=1] spatial[P=256 M0=256]", 2048, ""},
-		{"nothing fits", withArchSet(binding1K, "memory.L3.capacity=1 KiB"), "", "", "", "", 0, "no P1 fits: even P1=1 keeps"},
+		{"nothing fits", withArchSet(binding1K, "memory.L3.capacity=1 KiB"), "", "", "", "", 0, "no P1 fits L3: even P1=1 keeps 132096 bytes in L3, which holds 1024"},
 		{"a tile that does not divide", withSet(binding1K, "tile.P=1000"), "", "", "", "", 0, "tile.P: a group of 1000 does not divide P=1024"},
 	} {
 		pl, err := tc.pt.lower(t, Options{})
