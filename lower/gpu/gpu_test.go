@@ -263,3 +263,20 @@ func TestDtypes(t *testing.T) {
 		t.Errorf("int3: %v", err)
 	}
 }
+
+// TestHBMBoundFastForwards: at 64K keys the K/V tiles of the instances in
+// flight overflow L2, every tile comes from HBM and the SM's HBM share
+// binds. The key loop must still settle into a period and be stepped
+// over: before the window on outstanding HBM tiles, the 3972 rounds of
+// 372 steps each were simulated one by one (29.7M operations, seconds).
+func TestHBMBoundFastForwards(t *testing.T) {
+	for _, m := range []string{"fa2", "fa3"} {
+		r, err := simulate(t, "attention_1pass", "h100-sxm5-80gb", m, "B=64,H=16,E=128,F=128,M=65536,P=65536")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.SimulatedOps > 20000 || r.BoundBy != "hbm" {
+			t.Errorf("%s: %d operations simulated, %d iterations stepped over, bound by %s; want under 20000, HBM-bound", m, r.SimulatedOps, r.SkippedIters, r.BoundBy)
+		}
+	}
+}
