@@ -36,6 +36,9 @@ type Options struct {
 	// mapping uses (a typed --shape; a built-in workload names more sizes
 	// than any one kernel uses).
 	NoteUnusedShape bool
+	// Selections are what is known of the tensors data-dependent filters
+	// read, by name (datamask.go): their values or a declared density.
+	Selections map[string]Selection
 }
 
 // The energy accounting profiles of Options.EnergyProfile.
@@ -61,6 +64,9 @@ type Plan struct {
 	// Warnings are what the lowering noticed and did not refuse (unused
 	// shape names, mapping entries a cascade has no use for).
 	Warnings []string
+	// Selections says how each tensor a data-dependent filter reads was
+	// costed: from its values, a declared density, or assumed dense.
+	Selections []SelectionUse
 	// L3Need is the global-buffer state the mapping keeps, per on-chip level.
 	Need map[string]float64
 	// lw keeps every pass's results (nests, placements, counts), for
@@ -143,7 +149,9 @@ type lowering struct {
 	opt     Options
 	prof    *profile
 	skip    map[*eplan]*skipShare // nil: nothing is masked
-	spill   float64               // the share of on-chip accesses that overflow to DRAM
+	sels    map[*einsum.Tensor]*selData
+	selUses []SelectionUse // how each selection tensor was costed, in order met
+	spill   float64        // the share of on-chip accesses that overflow to DRAM
 	// warnings are what the lowering noticed but did not refuse: shape
 	// names nothing uses, mapping entries for Einsums a cascade lacks.
 	warnings []string
@@ -190,6 +198,13 @@ func Lower(c *einsum.Cascade, a *arch.Spec, m *Mapping, shape map[string]int64, 
 		return nil, err
 	}
 	lw.count()
-	lw.skip = lw.skipShares()
-	return lw.schedule()
+	lw.sels = map[*einsum.Tensor]*selData{}
+	if lw.skip, err = lw.skipShares(); err != nil {
+		return nil, err
+	}
+	plan, err := lw.schedule()
+	if plan != nil {
+		plan.Selections = lw.selUses
+	}
+	return plan, err
 }
