@@ -32,6 +32,9 @@ type Memory struct {
 	ReadPJ        float64 // per access
 	WritePJ       float64
 	AreaUM2       float64
+	// CapacityAt is where the capacity is written (file:line:col or the
+	// --set flag), for a message that asks for more of it.
+	CapacityAt string
 }
 
 // Array is a compute unit: Dims is {rows, cols} for a 2D array and
@@ -224,6 +227,7 @@ func Decode(d *specs.Doc) (*Spec, error) {
 			lv.Bandwidth = m.Num("bandwidth", specs.Bandwidth, true, 1)
 		} else {
 			lv.CapacityBytes = m.Num("capacity", specs.Bytes, true, 1)
+			lv.CapacityAt = d.Pos(m.Get("capacity"))
 			lv.Banks = m.Int("banks", false, 1)
 		}
 		lv.WidthBytes = m.Num("width", specs.Bytes, true, 0.125)

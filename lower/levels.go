@@ -1,8 +1,6 @@
 package lower
 
 import (
-	"fmt"
-
 	"github.com/fusemax/fusemax/arch"
 	"github.com/fusemax/fusemax/sim"
 )
@@ -36,8 +34,8 @@ func addStagingLevels(a *arch.Spec, s *sim.Schedule) {
 func (lw *lowering) stage(op *sim.Op) error {
 	for i, lv := range stagingLevels(lw.a) {
 		if op.Bytes > lv.CapacityBytes {
-			return fmt.Errorf("%s: %s moves %.0f bytes per tile operation through %s, which holds %.0f (tile less, or give %s more capacity)",
-				lw.a.File, op.Name, op.Bytes, lv.Name, lv.CapacityBytes, lv.Name)
+			return lw.m.errorAt("tile", true, "%s moves %.0f bytes per tile operation through %s, which holds %.0f (capacity at %s): tile less, or give %s more capacity",
+				op.Name, op.Bytes, lv.Name, lv.CapacityBytes, lv.CapacityAt, lv.Name)
 		}
 		if op.Bytes == 0 {
 			continue

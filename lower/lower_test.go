@@ -1,6 +1,7 @@
 package lower
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"strings"
@@ -193,12 +194,12 @@ func TestErrors(t *testing.T) {
 	}{
 		{"attention_3pass", "flat-cloud", "flat", nil, []string{"einsums.A=2d"}, "flat.yaml:37:3: A needs div"},
 		{"attention_1pass", "fusemax-cloud", "fusemax-binding", nil, []string{"einsums.AV=3d"}, "bound to unit \"3d\""},
-		{"attention_1pass", "fusemax-cloud", "fusemax-binding", []string{"memory.L3.capacity=1KiB"}, nil, "no P1 fits"},
+		{"attention_1pass", "fusemax-cloud", "fusemax-binding", []string{"memory.L3.capacity=1KiB"}, nil, "fusemax-binding.yaml:15:3: derive.P1: no P1 fits L3"},
 		{"attention_1pass", "fusemax-cloud", "fusemax-binding", nil, []string{"onchip=[Q, ZZ]"}, "no tensor ZZ"},
-		{"attention_1pass", "fusemax-cloud", "fusemax-binding", nil, []string{"tile.P=3"}, "does not divide P=1024"},
-		{"attention_3pass", "fusemax-cloud", "fusemax-binding", nil, nil, "binds no unit for Einsum GM"},
+		{"attention_1pass", "fusemax-cloud", "fusemax-binding", nil, []string{"tile.P=3"}, "--set tile.P=3: tile.P: a group of 3 does not divide P=1024; give a divisor of 1024 (nearest: 2 or 4)"},
+		{"attention_3pass", "fusemax-cloud", "fusemax-binding", nil, nil, "fusemax-binding.yaml:26:1: mapping fusemax-binding binds no unit for Einsum GM"},
 		{"attention_1pass", "flat-cloud", "fusemax-binding", nil, nil, "LM needs max"},
-		{"attention_1pass", "fusemax-cloud", "fusemax-binding", nil, []string{"sizes.M0=frob"}, "unknown name \"frob\""},
+		{"attention_1pass", "fusemax-cloud", "fusemax-binding", nil, []string{"sizes.M0=frob"}, "frob is not a rank, a size"},
 	}
 	for _, c := range cases {
 		cs, a := load(t, c.kernel, c.arch, c.archSets...)
@@ -247,24 +248,28 @@ func TestEvalSize(t *testing.T) {
 		src  string
 		want float64
 		err  string
+		off  int // where the error points in src
 	}{
-		{"P / 2d.cols", 4, ""},
-		{"min(256, E) * 2", 128, ""},
-		{"(P + 2d.cols) - 1", 1279, ""},
-		{"ceil_div(P, 3)", 342, ""},
-		{"-E + 65", 1, ""},
-		{"P / 0", 0, "division by zero"},
-		{"Q", 0, "unknown name"},
-		{"min(1)", 0, "unknown function"},
-		{"(P", 0, "missing )"},
-		{"P P", 0, "unexpected"},
-		{"", 0, "unexpected end"},
+		{"P / 2d.cols", 4, "", 0},
+		{"min(256, E) * 2", 128, "", 0},
+		{"(P + 2d.cols) - 1", 1279, "", 0},
+		{"ceil_div(P, 3)", 342, "", 0},
+		{"-E + 65", 1, "", 0},
+		{"P / 0", 0, `"P / 0" divides by zero`, 4},
+		{"P / (E - 64)", 0, "its divisor (E - 64) is 0 here", 4},
+		{"ceil_div(P, E - E)", 0, "ceil_div divides by zero", 0},
+		{"P * Q", 0, "Q is not a rank, a size", 4},
+		{"min(1)", 0, "no function min of 1 arguments", 0},
+		{"2 * (P", 0, "this ( is not closed", 4},
+		{"P P", 0, `unexpected "P" after a complete expression`, 2},
+		{"P +", 0, "ends where a number, a name or ( is expected", 3},
 	}
 	for _, c := range cases {
 		got, err := evalSize(c.src, look)
 		if c.err != "" {
-			if err == nil || !strings.Contains(err.Error(), c.err) {
-				t.Errorf("%q: err %v, want %q", c.src, err, c.err)
+			var se *sizeError
+			if !errors.As(err, &se) || !strings.Contains(se.Msg, c.err) || se.Off != c.off {
+				t.Errorf("%q: err %#v, want %q at offset %d", c.src, err, c.err, c.off)
 			}
 		} else if err != nil || got != c.want {
 			t.Errorf("%q = %g, %v; want %g", c.src, got, err, c.want)

@@ -1,6 +1,7 @@
 package lower
 
 import (
+	"errors"
 	"fmt"
 	"maps"
 	"math"
@@ -63,6 +64,12 @@ type Mapping struct {
 	doc         *specs.Doc
 	classNodes  map[string]*yaml.Node
 	defaultNode *yaml.Node
+	// spots is where the values the lowering evaluates are written
+	// ("tile.P", "sizes.M0", "derive.P1", "derive.P1.fits",
+	// "instances.B", "einsums.QK.drain", "phases"), so that a value
+	// rejected only once it meets the cascade and the machine is reported
+	// at its line.
+	spots *specs.Spots
 }
 
 // Derived is a mapping value the lowering computes: the largest divisor of
@@ -226,24 +233,36 @@ func decodeMapping(d *specs.Doc) (*Mapping, error) {
 	var errs specs.Errors
 	o := d.Obj(d.Root, "mapping", &errs)
 	m := &Mapping{File: d.File, doc: d, Sizes: map[string]string{}, Tile: map[string]string{},
-		Stages: map[string]int{}, Phases: map[string]int{}, Orders: map[string]map[string][]string{}, Units: map[string]Nest{}, Einsums: map[string]*EinsumMap{}}
+		Stages: map[string]int{}, Phases: map[string]int{}, Orders: map[string]map[string][]string{}, Units: map[string]Nest{}, Einsums: map[string]*EinsumMap{},
+		spots: d.Spots()}
 	m.Name = o.Str("name", true)
 	m.Kernel = o.Str("kernel", false)
 	m.Instances = o.StrList("instances")
+	if n := o.Get("instances"); n != nil && len(n.Content) == len(m.Instances) {
+		for i, r := range m.Instances {
+			m.spots.NoteNode("instances."+r, n.Content[i])
+		}
+	}
+	m.note("phases", o, "phases")
 	readMap := func(key string, into map[string]string) {
 		s := o.Sub(key, false)
 		for _, k := range s.Keys() {
 			into[k] = s.Str(k, true)
+			m.note(key+"."+k, s, k)
 		}
 		s.Done()
 	}
 	readMap("sizes", m.Sizes)
 	readMap("tile", m.Tile)
 	m.TileOrder = o.Sub("tile", false).Keys()
+	m.note("tile", o, "tile")
 	der := o.Sub("derive", false)
 	for _, k := range der.Keys() {
 		x := der.Sub(k, true)
 		m.Derive = append(m.Derive, Derived{Name: k, DivisorOf: x.Str("divisor_of", true), Fits: x.Str("fits", true)})
+		m.note("derive."+k, der, k)
+		m.note("derive."+k+".divisor_of", x, "divisor_of")
+		m.note("derive."+k+".fits", x, "fits")
 		x.Done()
 	}
 	der.Done()
@@ -318,6 +337,7 @@ func decodeMapping(d *specs.Doc) (*Mapping, error) {
 	cl.Done()
 	m.Default = o.Str("default", false)
 	m.defaultNode = o.Get("default")
+	m.note("einsums", o, "einsums")
 	es := o.Sub("einsums", !m.bindsGenerally())
 	for _, k := range es.Keys() {
 		n := es.Get(k)
@@ -332,6 +352,7 @@ func decodeMapping(d *specs.Doc) (*Mapping, error) {
 			em.Staged = x.StrList("staged")
 			em.Registers = x.StrList("registers")
 			em.Drain = x.Str("drain", false)
+			m.note("einsums."+k+".drain", x, "drain")
 			x.Done()
 		}
 		m.Einsums[k] = em
@@ -339,6 +360,32 @@ func decodeMapping(d *specs.Doc) (*Mapping, error) {
 	es.Done()
 	o.Done()
 	return m, errs.Err()
+}
+
+func (m *Mapping) note(path string, o *specs.Obj, key string) { m.spots.Note(path, o, key) }
+
+// errorAt is a positioned error about the mapping value at path (a key of
+// spots): at the value, or at its key with atKey.
+func (m *Mapping) errorAt(path string, atKey bool, format string, args ...any) error {
+	return m.spots.Errorf(path, atKey, format, args...)
+}
+
+// exprError is errorAt for a size expression's error: a sizeError points
+// at the column of what is wrong inside the value.
+func (m *Mapping) exprError(path string, err error) error {
+	pe := m.spots.Errorf(path, false, "%s: %v", path, err)
+	var se *sizeError
+	n := m.spots.Value(path)
+	if !errors.As(err, &se) || n == nil || pe.Line == 0 || n.Kind != yaml.ScalarNode || strings.Contains(n.Value, "\n") {
+		return pe
+	}
+	switch n.Style {
+	case 0:
+		pe.Col += se.Off
+	case yaml.DoubleQuotedStyle, yaml.SingleQuotedStyle:
+		pe.Col += se.Off + 1
+	}
+	return pe
 }
 
 // Bounds on the mapping numbers that size the simulator's state: a

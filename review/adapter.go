@@ -9,6 +9,7 @@ package review
 import (
 	"fmt"
 	"maps"
+	"math"
 	"slices"
 	"strings"
 	"sync"
@@ -18,6 +19,7 @@ import (
 	"github.com/fusemax/fusemax/einsum/passes"
 	"github.com/fusemax/fusemax/kernels"
 	"github.com/fusemax/fusemax/lower"
+	"github.com/fusemax/fusemax/lower/gpu"
 	"github.com/fusemax/fusemax/sim"
 	"github.com/fusemax/fusemax/specs"
 	"github.com/fusemax/fusemax/workload"
@@ -81,6 +83,9 @@ func (e *Evaluator) Evaluate(d *Design, shape map[string]int64, profile string) 
 	a, err := e.arch(t.arch, t.archSets)
 	if err != nil {
 		return nil, err
+	}
+	if a.GPU != nil {
+		return e.evaluateGPU(d, t, a, shape)
 	}
 	var best *lower.Report
 	var firstErr error
@@ -151,6 +156,10 @@ func (e *Evaluator) resolve(d *Design, shape map[string]int64, profile string) (
 	}
 	if mapping != "" {
 		t.mappings = []string{mapping}
+		return t, nil
+	}
+	if a, err := e.arch(archRef, t.archSets); err == nil && a.GPU != nil {
+		t.mappings, t.chosen = gpuMappings(), true
 		return t, nil
 	}
 	t.mappings, t.chosen = e.mappingsFor(k.cascade.Name, shape), true
@@ -284,6 +293,71 @@ func (e *Evaluator) mappingsFor(kernel string, shape map[string]int64) []string 
 		}
 	}
 	e.mappings[kernel] = out
+	return out
+}
+
+// gpuMappings lists the shipped GPU mappings (kind: gpu), in name order.
+func gpuMappings() []string {
+	var out []string
+	for _, name := range specs.Names("mapping") {
+		if gpu.IsMapping(name) {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+// evaluateGPU runs a design on a GPU spec through lower/gpu, as simulate
+// does; without a named mapping the shipped GPU mapping with the least
+// latency wins (the GPU model has no energy). The shape keeps only the
+// sizes the cascade names and the mapping's instances (a workload's model
+// dimensions D and S are for its linear layers).
+func (e *Evaluator) evaluateGPU(d *Design, t *target, a *arch.Spec, shape map[string]int64) (*Metrics, error) {
+	var best *gpu.Report
+	var firstErr error
+	for _, ref := range t.mappings {
+		m, err := gpu.LoadMapping(ref, t.mapSets)
+		if err == nil {
+			var r *gpu.Report
+			if r, err = gpu.Simulate(t.kernel.cascade, a, m, gpuShape(t.kernel.cascade, m, shape), cmp(d.Dtype, "fp16")); err == nil && (best == nil || r.LatencyS < best.LatencyS) {
+				best = r
+			}
+		}
+		if err != nil && firstErr == nil {
+			firstErr = err
+		}
+	}
+	if best == nil {
+		if t.chosen {
+			return nil, fmt.Errorf("no shipped GPU mapping runs %s on %s (tried %s): %v", t.kernel.cascade.Name, a.Name, strings.Join(t.mappings, ", "), firstErr)
+		}
+		return nil, firstErr
+	}
+	nan := math.NaN()
+	m := &Metrics{Kernel: best.Kernel, Arch: best.Arch, Mapping: best.Mapping, Shape: maps.Clone(best.Shape), Passes: t.kernel.passes,
+		LatencyS: best.LatencyS, Cycles: best.Cycles, EnergyPJ: nan, TrafficBytes: best.HBMBytes, AreaMM2: nan,
+		Utilization: maps.Clone(best.Utilization), Bound: best.BoundBy, BufferPeakBytes: map[string]float64{}, EnergyParts: map[string]float64{},
+		WorkOps: best.UsefulFLOPs, BandwidthBS: a.GPU.HBM.Bandwidth}
+	if best.PeakFraction > 0 {
+		m.PeakOpsS = best.TFLOPS * 1e12 / best.PeakFraction
+	}
+	m.MappingNote = fmt.Sprintf("%s, %.0f TFLOPS (%.0f%% of peak); no energy or area model", best.Dtype, best.TFLOPS, 100*best.PeakFraction)
+	if best.Tile.Warps > 0 {
+		m.MappingNote = fmt.Sprintf("tile %d×%d, %d warps, %s", best.Tile.BlockM, best.Tile.BlockN, best.Tile.Warps, m.MappingNote)
+	}
+	if t.chosen {
+		m.MappingNote = appendNote(m.MappingNote, "least latency of "+strings.Join(t.mappings, ", "))
+	}
+	return m, nil
+}
+
+func gpuShape(c *einsum.Cascade, m *gpu.Mapping, shape map[string]int64) map[string]int64 {
+	out := map[string]int64{}
+	for k, v := range shape {
+		if c.Rank(k) != nil || slices.Contains(m.Instances, k) {
+			out[k] = v
+		}
+	}
 	return out
 }
 

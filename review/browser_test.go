@@ -137,12 +137,15 @@ func problems(c check) []string {
 	return p
 }
 
-// browserReview is a small real review: three designs at three lengths.
+// browserReview is a small real review: three accelerator designs and a
+// GPU (no energy model: its energy and energy-breakdown entries are
+// empty) at three lengths.
 func browserReview(t *testing.T) []byte {
 	r := &Review{Title: "Browser test review", Profile: DefaultProfile, Baseline: "flat", Designs: []*Design{
 		{Label: "flat", Config: "fusemax-micro24/flat"},
 		{Label: "cascade", Config: "fusemax-micro24/cascade"},
 		{Label: "binding", Config: "fusemax-micro24/binding"},
+		{Label: "h100", Kernel: "attention_1pass", Arch: "h100-sxm5-80gb"},
 	}}
 	var err error
 	if r.Cases, err = WorkloadCases([]string{"BERT"}, []int64{1 << 10, 1 << 14, 1 << 18}); err != nil {

@@ -22,7 +22,8 @@ type Design struct {
 	Cascade string   `json:"cascade,omitempty"`
 	Arch    string   `json:"arch,omitempty"`
 	Mapping string   `json:"mapping,omitempty"`
-	Set     []string `json:"set,omitempty"` // arch.PATH=VALUE or mapping.PATH=VALUE
+	Set     []string `json:"set,omitempty"`   // arch.PATH=VALUE or mapping.PATH=VALUE
+	Dtype   string   `json:"dtype,omitempty"` // GPU specs only: fp16 (default), bf16, fp8, tf32
 }
 
 // Case is one shape a review evaluates every design on.

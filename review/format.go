@@ -55,7 +55,11 @@ func (c *Comparison) cells(r *Row) []string {
 	}
 	s = append(s, m.Bound)
 	for _, l := range c.Levels {
-		s = append(s, bytesIEC(m.BufferPeakBytes[l]))
+		v, ok := m.BufferPeakBytes[l]
+		if !ok {
+			v = math.NaN()
+		}
+		s = append(s, bytesIEC(v))
 	}
 	area := "—"
 	if !math.IsNaN(m.AreaMM2) {
@@ -268,6 +272,17 @@ type jsonRow struct {
 	EnergyRatio *float64 `json:"energy_ratio"`
 	Metrics     *Metrics `json:"metrics,omitempty"`
 	Error       string   `json:"error,omitempty"`
+}
+
+// MarshalJSON writes a metric the model does not give (a GPU's energy and
+// area) as null: JSON has no NaN.
+func (m Metrics) MarshalJSON() ([]byte, error) {
+	type plain Metrics
+	return json.Marshal(struct {
+		plain
+		EnergyPJ *float64 `json:"energy_pj"`
+		AreaMM2  *float64 `json:"area_mm2"`
+	}{plain(m), finite(m.EnergyPJ), finite(m.AreaMM2)})
 }
 
 func finite(v float64) *float64 {

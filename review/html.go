@@ -140,8 +140,11 @@ func (c *Comparison) headline(p *page) {
 		if sp < 1 {
 			sp, speed = 1/sp, "slower"
 		}
-		p.f(`<div><span>%s</span><b>%s %s</b><span>energy %s of %s's (geomean of %d shapes)</span></div>`,
-			esc(d.Label), times(sp), speed, ratio(math.Exp(le/float64(n))), esc(c.Review.Baseline), n)
+		energy := fmt.Sprintf("energy %s of %s's", ratio(math.Exp(le/float64(n))), esc(c.Review.Baseline))
+		if math.IsNaN(le) {
+			energy = "no energy model"
+		}
+		p.f(`<div><span>%s</span><b>%s %s</b><span>%s (geomean of %d shapes)</span></div>`, esc(d.Label), times(sp), speed, energy, n)
 	}
 	p.f("</div>\n")
 }
@@ -261,7 +264,7 @@ func thin(t []float64, n int) []float64 {
 // roofs of the machines the family's designs run on.
 func (c *Comparison) rooflines(p *page) {
 	fams, members := c.families()
-	p.f("<h2>Roofline placement</h2>\n<p class=\"sub\">Work counts PE operations (busy PE-cycles): the roof is the machine's PE count × clock, the slope its off-chip bandwidth.</p><div class=\"grid\">")
+	p.f("<h2>Roofline placement</h2>\n<p class=\"sub\">Work counts PE operations (busy PE-cycles) on a spatial array, whose roof is its PE count × clock, and useful FLOPs on a GPU, whose roof is its tensor-core peak; the slope is the off-chip bandwidth.</p><div class=\"grid\">")
 	for fi, fam := range fams {
 		var ss []series
 		roofs := map[string]roof{}
@@ -346,8 +349,8 @@ func (c *Comparison) energyChart(p *page, ci int) {
 		sum := 0.0
 		for k, part := range c.Parts {
 			row[k] = math.NaN()
-			if r.M != nil {
-				row[k] = r.M.EnergyParts[part] * 1e-12
+			if v, ok := r.M.energyPart(part); ok {
+				row[k] = v * 1e-12
 				sum += row[k]
 			}
 		}
@@ -359,7 +362,17 @@ func (c *Comparison) energyChart(p *page, ci int) {
 	}
 	y := newAxis(tops, false, padT+plotH, padT)
 	y.format = func(v float64) string { return si(v, "J") }
-	p.chart(barChart(fmt.Sprintf("energy-%d", ci), "Energy by component", "energy", groups, c.Parts, colors, vals, true, y), c.Parts, colors)
+	p.chart(barChart(fmt.Sprintf("parts-%d", ci), "Energy by component", "energy", groups, c.Parts, colors, vals, true, y), c.Parts, colors)
+}
+
+// energyPart is one component's energy, if the design has that component
+// (a GPU, with no energy model, has none).
+func (m *Metrics) energyPart(part string) (float64, bool) {
+	if m == nil {
+		return 0, false
+	}
+	v, ok := m.EnergyParts[part]
+	return v, ok
 }
 
 func mapsKeys[V any](m map[string]V) func(func(string) bool) {

@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -15,6 +16,7 @@ import (
 	"github.com/fusemax/fusemax/arch"
 	"github.com/fusemax/fusemax/kernels"
 	"github.com/fusemax/fusemax/lower"
+	"github.com/fusemax/fusemax/lower/gpu"
 	"github.com/fusemax/fusemax/sim"
 	"github.com/fusemax/fusemax/workload"
 )
@@ -168,9 +170,13 @@ func TestCompareMatchesSimulate(t *testing.T) {
 
 // TestCompareOutputs renders every format twice from fresh evaluations:
 // byte-identical, and with the rows the issue asks for.
-func TestCompareOutputs(t *testing.T) {
+// renderTwice compares the review twice, each time with a fresh
+// evaluator and three workers, checks that every output format is
+// byte-identical between the runs and returns the first run's.
+func renderTwice(t *testing.T, review func() *Review) map[string]string {
+	t.Helper()
 	render := func() map[string]string {
-		c, err := Compare(testReview(t), NewEvaluator(), Options{Workers: 3})
+		c, err := Compare(review(), NewEvaluator(), Options{Workers: 3})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -182,7 +188,10 @@ func TestCompareOutputs(t *testing.T) {
 			}
 			out[f] = b.String()
 		}
-		page, _ := c.HTML()
+		page, err := c.HTML()
+		if err != nil {
+			t.Fatal(err)
+		}
 		out["html"] = string(page)
 		return out
 	}
@@ -192,6 +201,11 @@ func TestCompareOutputs(t *testing.T) {
 			t.Errorf("%s output differs between two runs", k)
 		}
 	}
+	return a
+}
+
+func TestCompareOutputs(t *testing.T) {
+	a := renderTwice(t, func() *Review { return testReview(t) })
 	recs, err := csv.NewReader(strings.NewReader(a["csv"])).ReadAll()
 	if err != nil {
 		t.Fatal(err)
@@ -209,10 +223,17 @@ func TestCompareOutputs(t *testing.T) {
 			t.Errorf("table or markdown lacks %q", want)
 		}
 	}
-	for _, want := range []string{`id="latency-0"`, `id="energy-0"`, `id="roofline-0"`, `id="util-0"`, `id="energy-1"`} {
+	for _, want := range []string{`id="latency-0"`, `id="energy-0"`, `id="roofline-0"`, `id="util-0"`, `id="parts-0"`, `id="parts-1"`} {
 		if !strings.Contains(a["html"], want) {
 			t.Errorf("HTML lacks chart %s", want)
 		}
+	}
+	ids := map[string]bool{}
+	for _, m := range regexp.MustCompile(` id="([^"]+)"`).FindAllStringSubmatch(a["html"], -1) {
+		if ids[m[1]] {
+			t.Errorf("HTML has two elements with id %q", m[1])
+		}
+		ids[m[1]] = true
 	}
 	if strings.Contains(a["html"], "http://") || strings.Contains(a["html"], "https://") {
 		t.Error("the HTML page refers to the network")
@@ -398,5 +419,71 @@ func TestMappingChosen(t *testing.T) {
 	}
 	if !strings.Contains(m.MappingNote, "least energy×delay of fusemax-arch, fusemax-binding, fusemax-cascade") || m.Mapping != "fusemax-binding" {
 		t.Errorf("mapping %s (%s); want fusemax-binding chosen from the three 1-pass mappings", m.Mapping, m.MappingNote)
+	}
+}
+
+// TestGPUDesign checks a GPU design against lower/gpu called directly, as
+// simulate does, and that the model's missing energy is no number.
+func TestGPUDesign(t *testing.T) {
+	r, err := LoadReview(filepath.Join("..", "docs", "reviews", "fusemax-vs-gpus.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Cases = r.Cases[:2]
+	c, err := Compare(r, NewEvaluator(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	prog, _ := kernels.Load("attention_1pass")
+	a, _ := arch.Load("h100-sxm5-80gb", nil)
+	m, _ := gpu.LoadMapping("fa3", nil)
+	for ci, cs := range r.Cases {
+		shape := map[string]int64{}
+		for _, k := range []string{"B", "H", "E", "F", "M", "P"} {
+			shape[k] = cs.Shape[k]
+		}
+		want, err := gpu.Simulate(prog.Cascades[0], a, m, shape, "fp16")
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := c.Tables[ci][3]
+		if got.M == nil || got.M.LatencyS > want.LatencyS || got.M.Arch != "h100-sxm5-80gb" {
+			t.Fatalf("%s: h100 design %+v; fa3 alone gives %g s", cs.Name, got.M, want.LatencyS)
+		}
+		if !math.IsNaN(got.EnergyRatio) || !math.IsNaN(got.M.EnergyPJ) || math.IsNaN(got.Speedup) {
+			t.Errorf("%s: energy ratio %g, energy %g, speedup %g; want no energy, a speedup", cs.Name, got.EnergyRatio, got.M.EnergyPJ, got.Speedup)
+		}
+	}
+	page, _ := c.HTML()
+	if strings.Contains(string(page), "NaN") {
+		t.Error("the report prints NaN")
+	}
+}
+
+// TestGPUReviewFile runs the shipped GPU review file end to end, twice:
+// byte-identical outputs, every GPU design in the latency and roofline
+// charts, and the points that do not fit a GPU's HBM kept with the reason.
+func TestGPUReviewFile(t *testing.T) {
+	load := func() *Review {
+		r, err := LoadReview(filepath.Join("..", "docs", "reviews", "fusemax-vs-gpus.yaml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	out := renderTwice(t, load)
+	latency := out["html"][strings.Index(out["html"], `id="latency-0"`):]
+	latency = latency[:strings.Index(latency, "</svg>")]
+	roof := out["html"][strings.Index(out["html"], `id="roofline-0"`):]
+	roof = roof[:strings.Index(roof, "</svg>")]
+	for _, d := range []string{"a100", "h100", "h200", "h100-unfused"} {
+		if !strings.Contains(latency, "<title>"+d+" at 1K:") || !strings.Contains(roof, "<title>"+d+", BERT 1K:") {
+			t.Errorf("GPU design %s is missing from the latency or roofline chart", d)
+		}
+	}
+	for _, want := range []string{"more than the 80 GB of HBM", "no energy model", "least latency of fa2, fa3, standard"} {
+		if !strings.Contains(out["markdown"]+out["html"], want) {
+			t.Errorf("the GPU review does not say %q", want)
+		}
 	}
 }

@@ -95,7 +95,7 @@ func readDesigns(d *specs.Doc, n *yaml.Node, dir string, errs *specs.Errors) []*
 		o := d.Obj(e, fmt.Sprintf("designs[%d]", i), errs)
 		ds := &Design{Label: o.Str("label", true), Config: o.Str("config", false), Kernel: local(dir, o.Str("kernel", false)),
 			Cascade: o.Str("cascade", false), Arch: local(dir, o.Str("arch", false)), Mapping: local(dir, o.Str("mapping", false)),
-			Set: o.StrList("set")}
+			Set: o.StrList("set"), Dtype: o.Str("dtype", false)}
 		if ds.Config != "" {
 			ds.Config = local(dir, ds.Config)
 		}

@@ -278,7 +278,7 @@ func rooflineChart(id, title string, roofs []roof, ss []series) string {
 	x := newAxis(xs, true, padL, padL+plotW)
 	y := newAxis(ys, true, padT+plotH, padT)
 	var c canvas
-	c.frame(title, "operational intensity (PE ops per off-chip byte)", "attained (PE ops/s)", x, y)
+	c.frame(title, "operational intensity (work per off-chip byte)", "attained (work/s)", x, y)
 	for i, r := range roofs {
 		knee := r.peak / r.bandwidth
 		x0 := x.lo

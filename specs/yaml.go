@@ -28,11 +28,15 @@ type Error struct {
 	Msg       string
 }
 
-func (e *Error) Error() string {
+func (e *Error) Error() string { return e.Where() + ": " + e.Msg }
+
+// Where is the error's position: file:line:col, or the file (or --set
+// flag) alone when there is no line.
+func (e *Error) Where() string {
 	if e.Line == 0 {
-		return fmt.Sprintf("%s: %s", e.File, e.Msg)
+		return e.File
 	}
-	return fmt.Sprintf("%s:%d:%d: %s", e.File, e.Line, e.Col, e.Msg)
+	return fmt.Sprintf("%s:%d:%d", e.File, e.Line, e.Col)
 }
 
 // Errors is every problem found in one spec, in file order.
@@ -109,6 +113,11 @@ func (d *Doc) Errorf(n *yaml.Node, format string, args ...any) *Error {
 	}
 	return &Error{File: d.File, Line: n.Line, Col: n.Column, Msg: msg}
 }
+
+// Pos is where node n is written (file:line:col, or the --set flag that
+// wrote it), for messages that name a value of this spec while reporting
+// a problem elsewhere.
+func (d *Doc) Pos(n *yaml.Node) string { return d.Errorf(n, "").Where() }
 
 // ParseSet splits one --set argument, path=value, into its dotted path and
 // value.

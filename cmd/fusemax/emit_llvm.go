@@ -129,15 +129,8 @@ func (f *llvmFlags) bind(c *einsum.Cascade, shape string, stderr io.Writer, opts
 	}
 	k, err := lower.CountAccesses(c, a, m, s)
 	if err != nil {
-		var fixed []string
-		for _, r := range slices.Sorted(maps.Keys(m.Sizes)) {
-			if _, ok := s[r]; !ok {
-				fixed = append(fixed, r+" = "+m.Sizes[r])
-			}
-		}
-		if len(fixed) > 0 {
-			return nil, fmt.Errorf("--mapping %s on %s (which sets %s): %w", m.Name, a.Name, strings.Join(fixed, ", "), err)
-		}
+		// A size the mapping sets that the shape does not fit is named by
+		// the lowering, at its line.
 		return nil, fmt.Errorf("--mapping %s on %s: %w", m.Name, a.Name, err)
 	}
 	sizes, _, err := c.Bind(k.Sizes)

@@ -100,7 +100,7 @@ func TestLLVMMappingErrors(t *testing.T) {
 	}{
 		{[]string{"emit-llvm", "attention_1pass", "--shape", shape, "--mapping", "nope"}, 1, `no mapping spec "nope"`},
 		{[]string{"emit-llvm", "attention_1pass", "--shape", shape, "--mapping", "fusemax-binding"}, 1,
-			"--mapping fusemax-binding on fusemax-cloud (which sets M0 = 2d.rows): split of M into M1, M0: 256 does not divide M=32"},
+			"--mapping fusemax-binding on fusemax-cloud: specs/mapping/fusemax-binding.yaml:11:7: split of M into M1, M0: 256 does not divide M=32 (the mapping sets M0 = 2d.rows = 256"},
 		{[]string{"emit-llvm", "attention_1pass", "--shape", shape, "--mapping", "fusemax-binding", "--tile", "P=8"}, 2, "give either it or --tile"},
 		{[]string{"emit-llvm", "attention_1pass", "--shape", shape, "--arch", "fusemax-cloud"}, 2, "give --mapping too"},
 		{append([]string{"emit-llvm", "attention_1pass", "--shape", shape, "--set", "foo=1"}, smallBinding...), 2, "say which spec"},

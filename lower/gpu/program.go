@@ -18,6 +18,15 @@ const (
 	uHBM
 )
 
+// hbmWindow is how many of a stream's tiles an SM may have outstanding
+// from HBM: a tile's L2 load waits for the HBM share of the tile this many
+// steps back. Without a bound, an SM whose share of HBM binds runs ahead of
+// it without limit and the key loop's state never repeats, so the engine
+// simulates every step (a 64K-key run took seconds instead of
+// milliseconds). At 4 and above no published row's prediction changes
+// (checked at 4, 8 and 16); at 1 or 2 the worst row moves by up to 5 points.
+const hbmWindow = 4
+
 var unitNames = []string{"tensor", "fma", "sfu", "smem", "l2", "hbm"}
 
 // rates are what one SM's units do per clock, bandwidths being this SM's
@@ -339,7 +348,8 @@ func (b *builder) aluOps(ph phase, ch chainSpec, sel float64, seg *sim.Loop) []*
 
 // loads are one step's tile copies, `stages` steps ahead of their use:
 // L2 (and the share of it that misses to HBM), then the shared-memory
-// write, once the buffer's last consumer `stages` steps back is done.
+// write, once the buffer's last consumer `stages` steps back is done and
+// at most hbmWindow of the stream's HBM shares are outstanding.
 func (b *builder) loads(seg *sim.Loop, writes map[string]*sim.Op, consumers map[string][]*sim.Op) []*sim.Op {
 	lead := b.m.Stages
 	var out []*sim.Op
@@ -356,6 +366,7 @@ func (b *builder) loads(seg *sim.Loop, writes map[string]*sim.Op, consumers map[
 		for _, c := range consumers[st.Name] {
 			ld.Deps = append(ld.Deps, dep(c, seg, b.m.Stages))
 		}
+		ld.Deps = append(ld.Deps, dep(hb, seg, hbmWindow))
 		hb.Deps = []sim.Dep{dep(ld, seg, 0)}
 		w.Deps = []sim.Dep{dep(ld, seg, 0)}
 		seg.Body = append(seg.Body, ld, hb, w)
