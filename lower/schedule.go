@@ -236,6 +236,7 @@ func (lw *lowering) schedule(opt Options) (*Plan, error) {
 			if l == group {
 				f = lw.share(p).group
 			}
+			lw.skippedBytes += ld.Bytes * (1 - f)
 			ld.Cycles *= f / n
 			ld.Bytes *= f / n
 			ld.Actions[dram.Name+".read"] = ld.Bytes / dram.WidthBytes
@@ -306,6 +307,7 @@ func (lw *lowering) schedule(opt Options) (*Plan, error) {
 			if own == group {
 				f = lw.share(p).group
 			}
+			lw.skippedBytes += storeX.writeBytes * (1 - f)
 			st := &sim.Op{Name: "store " + e.Name(), Unit: dramUnit, Cycles: storeX.writeBytes * f / bytesPerCycle / n, PEFrac: 1,
 				Bytes: storeX.writeBytes * f / n, Stage: p.stage + m.Writeback, Actions: map[string]float64{},
 				Deps: []sim.Dep{{Op: p.op, Loop: own}}}
