@@ -25,12 +25,15 @@ func opName(sym string, unary bool) string {
 	return sym
 }
 
-// isConstant reports whether x reads no tensor: a constant sub-expression
-// (`sqrt(E)`, `2 * 0.5`) is folded once, not computed per point.
+// isConstant reports whether x reads no tensor and no index value: a
+// constant sub-expression (`sqrt(E)`, `2 * 0.5`) is folded once, not
+// computed per point. An index value (ALiBi's `p - m`) changes from point
+// to point, so it is not constant.
 func isConstant(x einsum.Expr) bool {
 	konst := true
 	einsum.Walk(x, func(y einsum.Expr) {
-		if _, ok := y.(*einsum.Read); ok {
+		switch y.(type) {
+		case *einsum.Read, *einsum.IndexValue:
 			konst = false
 		}
 	})
@@ -41,7 +44,11 @@ func isConstant(x einsum.Expr) bool {
 // PE builds it: one operation per operator node over data, the reduction's
 // combine, and a multiply feeding a sum fused into a mac. Constant
 // sub-expressions cost nothing, and a division by a constant is a
-// multiplication by its reciprocal.
+// multiplication by its reciprocal. An operator over index values (the
+// integer arithmetic of `p - m1*M0 - m0`) is computed per point too and
+// is charged as the PE's operation of that name (add, sub, mul): the PE
+// tables describe one datapath, with no separate integer unit, so index
+// arithmetic costs what the same operation on data costs.
 func pointOps(e *einsum.Einsum) map[string]int64 {
 	ops := map[string]int64{}
 	var visit func(x einsum.Expr)

@@ -2,7 +2,6 @@ package lower
 
 import (
 	"flag"
-	"os"
 	"path/filepath"
 	"testing"
 
@@ -41,20 +40,7 @@ func TestPrintScheduleGolden(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", tc.name, err)
 		}
-		file := filepath.Join("testdata", tc.name+".schedule")
-		if *updateSchedule {
-			if err := os.WriteFile(file, []byte(r.Program), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			continue
-		}
-		want, err := os.ReadFile(file)
-		if err != nil {
-			t.Fatalf("%v (make golden writes it)", err)
-		}
-		if string(want) != r.Program {
-			t.Errorf("%s: the printed schedule differs from %s (make golden rewrites it; explain why in the commit):\n%s", tc.name, file, r.Program)
-		}
+		checkGolden(t, filepath.Join("testdata", tc.name+".schedule"), r.Program)
 	}
 }
 

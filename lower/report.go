@@ -35,6 +35,9 @@ type Report struct {
 	SimulatedOps    int64              `json:"simulated_ops"`
 	SkippedIters    int64              `json:"fast_forwarded_iterations"`
 	Warnings        []string           `json:"warnings,omitempty"`
+	// Selections says how each tensor a data-dependent filter reads was
+	// costed (from its values, a declared density, or assumed dense).
+	Selections []SelectionUse `json:"selections,omitempty"`
 	// Program is the lowered program when Options.PrintSchedule asks.
 	Program string `json:"-"`
 }
@@ -53,7 +56,7 @@ func simulateOne(c *einsum.Cascade, a *arch.Spec, m *Mapping, shape map[string]i
 		LatencyS: r.Seconds, Cycles: r.Cycles, TrafficBytes: r.TrafficBytes, EnergyPJ: r.EnergyPJ,
 		Utilization: r.Utilization, EinsumActivity: r.Activity, BufferPeakBytes: r.BufferPeak, BufferNeedBytes: plan.Need,
 		Derived: plan.Derived, EnergyByAction: r.EnergyByAction, Einsums: plan.Einsums, Groups: plan.Groups,
-		SimulatedOps: r.Issued, SkippedIters: r.Skipped, Warnings: plan.Warnings}
+		SimulatedOps: r.Issued, SkippedIters: r.Skipped, Warnings: plan.Warnings, Selections: plan.Selections}
 	for k, v := range plan.Sizes {
 		rep.Shape[k] = v
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 
+	"github.com/fusemax/fusemax/arch"
 	"github.com/fusemax/fusemax/einsum"
 	"github.com/fusemax/fusemax/sim"
 )
@@ -11,29 +12,66 @@ import (
 // xfer collects one Einsum's DRAM traffic at one loop level.
 type xfer struct {
 	readBytes, writeBytes float64
-	alloc                 float64 // L3 bytes a load brings in
+	alloc                 float64 // global-buffer bytes a load brings in
 	deferFree             bool    // the consumer frees it only on its loop's last iteration
 	after                 []*sim.Op
 }
 
-// schedule turns the built Einsums into a sim.Schedule: a root loop, the
-// outer DRAM loop over groups, and inside it the cascade's iterate loop,
-// with one operation per Einsum and DRAM transfers around them.
-func (lw *lowering) schedule(opt Options) (*Plan, error) {
-	a, m := lw.a, lw.m
+// The schedule pass turns the counted Einsums into a sim.Schedule: a root
+// loop, the outer DRAM loop over groups, and inside it the cascade's
+// iterate loop, with one operation per Einsum and DRAM transfers around
+// them, dependencies from the cascade's data flow and back-pressure from
+// the mapping's buffers.
+type scheduler struct {
+	lw            *lowering
+	s             *sim.Schedule
+	plan          *Plan
+	dram          *arch.Memory
+	dramUnit      int
+	bytesPerCycle float64
+	root, group   *sim.Loop
+	inner         *sim.Loop // the iterate loop, once an Einsum in it is placed
+	innerAt       int       // position of the iterate loop in the group body
+	preLoop       []sim.Item
+	stores        map[string]*sim.Op // tensor → the op that writes it to DRAM
+	phaseOf       map[*sim.Op]int    // group-level items, when the mapping runs phases in sequence
+}
+
+// schedule runs the pass: every operation first, so that dependencies can
+// name them, then each Einsum's transfers, dependencies and place in the
+// body, in cascade order.
+func (lw *lowering) schedule() (*Plan, error) {
+	sc := lw.newScheduler()
+	for _, p := range lw.ops {
+		if err := sc.makeOp(p); err != nil {
+			return nil, err
+		}
+	}
+	for _, p := range lw.ops {
+		if err := sc.emit(p); err != nil {
+			return nil, err
+		}
+	}
+	return sc.finish()
+}
+
+// newScheduler starts the schedule: the units (the arrays, then DRAM),
+// the per-action energies, the occupancy levels, the root and group loops.
+func (lw *lowering) newScheduler() *scheduler {
+	a := lw.a
 	s := &sim.Schedule{ClockHz: a.ClockHz, EnergyPJ: map[string]float64{}}
 	for _, ar := range a.Arrays {
 		s.Units = append(s.Units, sim.Unit{Name: ar.Name})
 	}
-	dramUnit := len(s.Units)
-	dram := a.Memories[0]
+	dram, gb := a.Memories[0], globalBuffer(a)
+	sc := &scheduler{lw: lw, s: s, dram: dram, dramUnit: len(s.Units), bytesPerCycle: dram.Bandwidth / a.ClockHz,
+		stores: map[string]*sim.Op{}, phaseOf: map[*sim.Op]int{}}
 	s.Units = append(s.Units, sim.Unit{Name: dram.Name, Memory: true})
-	l3 := globalBuffer(a)
-	s.Levels = []string{l3.Name}
-	s.EnergyPJ[dram.Name+".read"] = dram.ReadPJ
-	s.EnergyPJ[dram.Name+".write"] = dram.WritePJ
-	s.EnergyPJ[l3.Name+".read"] = l3.ReadPJ
-	s.EnergyPJ[l3.Name+".write"] = l3.WritePJ
+	s.Levels = []string{gb.Name}
+	for _, mem := range []*arch.Memory{dram, gb} {
+		s.EnergyPJ[mem.Name+".read"] = mem.ReadPJ
+		s.EnergyPJ[mem.Name+".write"] = mem.WritePJ
+	}
 	for _, ar := range a.Arrays {
 		s.EnergyPJ[ar.Name+".rf.read"] = ar.PE.RegFile.ReadPJ
 		s.EnergyPJ[ar.Name+".rf.write"] = ar.PE.RegFile.WritePJ
@@ -42,305 +80,304 @@ func (lw *lowering) schedule(opt Options) (*Plan, error) {
 		}
 	}
 	addStagingLevels(a, s)
-	bytesPerCycle := dram.Bandwidth / a.ClockHz
-	l3Words := l3.WidthBytes / lw.word
-
-	root := &sim.Loop{Name: "run", Count: 1}
 	var G int64 = 1
 	for _, g := range lw.groups {
 		G *= g.bound
 	}
-	group := &sim.Loop{Name: "group", Count: G}
-	root.Body = []sim.Item{group}
-	s.Root = root
-	var inner *sim.Loop
-	var innerAt int // position of the iterate loop in the group body
-	var preLoop []sim.Item
+	sc.group = &sim.Loop{Name: "group", Count: G}
+	sc.root = &sim.Loop{Name: "run", Count: 1, Body: []sim.Item{sc.group}}
+	s.Root = sc.root
+	sc.plan = &Plan{Schedule: s, Sizes: lw.sizes, Derived: lw.derived, Groups: G, Variant: lw.m.Variant,
+		Need: map[string]float64{gb.Name: lw.need()}, lw: lw}
+	return sc
+}
 
-	plan := &Plan{Schedule: s, Sizes: lw.sizes, Derived: lw.derived, Groups: G, Variant: m.Variant, Warnings: lw.warnings, Need: map[string]float64{l3.Name: lw.need()}}
-	stores := map[string]*sim.Op{} // tensor → the op that writes it to DRAM
-	storeLoop := map[string]*sim.Loop{}
-	phaseOf := map[*sim.Op]int{} // group-level items, when the mapping runs phases in sequence
-
-	// First pass: the operations themselves, so that dependencies can name
-	// them.
-	for _, p := range lw.ops {
-		e := p.e
-		points := p.nest.computes()
-		cycles := 1.0
-		for _, l := range p.nest.loops {
-			if (l.level == 1 || l.inner) && !l.spatial {
-				cycles *= float64(l.bound)
-			}
-		}
-		pf := map[string]float64{}
-		for k, v := range p.prims {
-			pf[k] = float64(v)
-		}
-		cycles *= p.array.PE.Cycles(pf)
-		pes := 1.0
-		for _, l := range p.nest.loops {
-			if l.spatial {
-				pes *= float64(l.bound)
-			}
-		}
-		op := &sim.Op{Name: e.Name(), Einsum: e.Name(), Unit: p.unit, Cycles: cycles, PEFrac: pes / float64(p.array.PEs()),
-			Stage: p.stage, Actions: map[string]float64{}}
-		if opt.PipelineLatency && len(p.array.Dims) == 2 {
-			op.Latency = float64(p.array.Dims[0] + p.array.Dims[1] - 2)
-		}
-		if p.m.Drain != "" {
-			d, err := lw.eval(p.m.Drain, "einsums."+e.Name()+".drain")
-			if err != nil {
-				return nil, err
-			}
-			if d < 0 {
-				return nil, m.errorAt("einsums."+e.Name()+".drain", false, "einsums.%s.drain: %q is %g; a drain is a non-negative number of the operation's durations", e.Name(), p.m.Drain, d)
-			}
-			op.Latency += d * cycles
-		}
-		inst := float64(p.nInst)
-		for k, v := range p.prims {
-			op.Actions[p.array.Name+"."+k] += float64(v) * points / inst
-		}
-		for _, x := range p.acc {
-			c := x.cnt
-			gr, gw := c.Reads[1], c.Updates[1]+c.Fills[1]
-			rr, rw := c.Reads[2], c.Updates[2]+c.Fills[2]
-			if opt.EnergyProfile == ProfileFuseMaxMicro24 {
-				// One PE's accesses, as the artifact's per-instance
-				// statistics give them (MODEL.md §9.1).
-				rr, rw = c.PerInst[2].Reads, c.PerInst[2].Updates+c.PerInst[2].Fills
-				// The accesses Timeloop's wrapped partition sizes add
-				// (MODEL.md §9.6; nest.partitionWrap): energy only, as in
-				// the artifact, whose traffic never sees them.
-				gr, gw = gr+c.Wrap[1].Reads, gw+c.Wrap[1].Fills
-				rr, rw = rr+c.PerInstWrap[2].Reads, rw+c.PerInstWrap[2].Fills
-			}
-			op.Actions[l3.Name+".read"] += gr / l3Words / inst
-			op.Actions[l3.Name+".write"] += gw / l3Words / inst
-			op.Actions[p.array.Name+".rf.read"] += rr / inst
-			op.Actions[p.array.Name+".rf.write"] += rw / inst
-		}
-		sh := lw.share(p)
-		op.Cycles *= sh.fine
-		for k, v := range op.Actions {
-			op.Actions[k] = v * sh.fine
-			if v == 0 || sh.fine == 0 {
-				delete(op.Actions, k)
-			}
-		}
-		p.op = op
-		plan.Einsums = append(plan.Einsums, EinsumPlan{Name: e.Name(), Unit: p.array.Name, Ops: p.prims, Instances: p.nInst,
-			Cycles: cycles, PEFrac: op.PEFrac, Spatial: fmt.Sprint(p.spatial), Class: ClassOf(e), BoundBy: p.boundBy, Nest: lw.nestText(p),
-			Masked: sh.masked, Useful: sh.useful, Tiles: sh.cells, TilesSkipped: sh.skipped, WorkShare: sh.fine})
+// makeOp is p's tile operation: its cycles, latency (pipeline fill, a
+// declared drain), actions, all scaled by the share of work masked tiles
+// leave it; and its line of the plan.
+func (sc *scheduler) makeOp(p *eplan) error {
+	lw, e := sc.lw, p.e
+	cycles := lw.tileCycles(p)
+	op := &sim.Op{Name: e.Name(), Einsum: e.Name(), Unit: p.unit, Cycles: cycles, PEFrac: lw.peFrac(p),
+		Stage: p.stage, Actions: lw.tileActions(p)}
+	if lw.opt.PipelineLatency && len(p.array.Dims) == 2 {
+		op.Latency = float64(p.array.Dims[0] + p.array.Dims[1] - 2)
 	}
-
-	loopOf := func(p *eplan) *sim.Loop {
-		if p.inLoop {
-			return inner
+	if p.m.Drain != "" {
+		d, err := lw.eval(p.m.Drain, "einsums."+e.Name()+".drain")
+		if err != nil {
+			return err
 		}
-		return group
+		if d < 0 {
+			return lw.m.errorAt("einsums."+e.Name()+".drain", false, "einsums.%s.drain: %q is %g; a drain is a non-negative number of the operation's durations", e.Name(), p.m.Drain, d)
+		}
+		op.Latency += d * cycles
 	}
-	producer := func(t *einsum.Tensor) *eplan {
-		var last *eplan
-		for _, d := range t.Defs {
-			if q, ok := lw.opOf[d]; ok {
-				last = q
-			}
-		}
-		return last
-	}
-
-	// Second pass: body order, transfers, dependencies.
-	for _, p := range lw.ops {
-		e := p.e
-		if p.inLoop && inner == nil {
-			inner = &sim.Loop{Name: e.Loop.Var.Var(), Count: lw.sizes[e.Loop.Var.Name]}
-			innerAt = len(group.Body)
-			group.Body = append(group.Body, inner)
-		}
-		own := loopOf(p)
-		loads := map[*sim.Loop]*xfer{}
-		var storeX xfer
-		get := func(l *sim.Loop) *xfer {
-			if loads[l] == nil {
-				loads[l] = &xfer{}
-			}
-			return loads[l]
-		}
-		for _, x := range p.acc {
-			c := x.cnt
-			at := own
-			if x.dram && p.inLoop && !lw.changesPerIteration(p, x) {
-				at = group
-			}
-			var dr, dw float64
-			if x.dram {
-				f := 1.0
-				if x.spill {
-					f = 1 - lw.spill // the part that would spill is not loaded at all
-				}
-				if x.output {
-					if c.Reads[0] != c.Updates[0] {
-						dr = c.Reads[0]
-					}
-					dw = c.Updates[0]
-				} else {
-					dr = c.Reads[0]
-				}
-				dr, dw = dr*f, dw*f
-			}
-			var sr, sw float64
-			if x.l3 && x.spill && lw.spill > 0 {
-				r := c.Reads[1]
-				if x.output && r == c.Updates[1] {
-					r = 0
-				}
-				sr, sw = lw.spill*r, lw.spill*c.Updates[1]
-			}
-			if dr > 0 {
-				lx := get(at)
-				lx.readBytes += dr * lw.word
-				if x.l3 {
-					lx.alloc += x.foot * lw.word
-					lx.deferFree = at != own
-				}
-				if q := producer(x.tensor); q != nil && !x.output {
-					if st := stores[x.tensor.Name]; st != nil {
-						lx.after = append(lx.after, st)
-					}
-				}
-			}
-			if sr > 0 {
-				get(own).readBytes += sr * lw.word
-			}
-			storeX.writeBytes += (dw + sw) * lw.word
-			if x.output && dw > 0 {
-				storeLoop[x.tensor.Name] = own
-			}
-		}
-		// Loads, in a fixed order: the group-level one first.
-		for _, l := range []*sim.Loop{group, inner} {
-			lx := loads[l]
-			if l == nil || lx == nil {
-				continue
-			}
-			ld := &sim.Op{Name: "load " + e.Name(), Unit: dramUnit, Cycles: lx.readBytes / bytesPerCycle, PEFrac: 1,
-				Bytes: lx.readBytes, Actions: map[string]float64{}}
-			n := float64(p.nInst)
-			if l == group && p.inLoop {
-				n /= float64(inner.Count)
-			}
-			f := lw.share(p).tile
-			if l == group {
-				f = lw.share(p).group
-			}
-			ld.Cycles *= f / n
-			ld.Bytes *= f / n
-			ld.Actions[dram.Name+".read"] = ld.Bytes / dram.WidthBytes
-			if err := lw.stage(ld); err != nil {
-				return nil, err
-			}
-			ld.Stage = p.stage - m.Prefetch
-			if l != own {
-				ld.Stage = -m.Prefetch
-			}
-			ld.Deps = append(ld.Deps, sim.Dep{Op: p.op, Loop: l, Back: m.Buffers})
-			for _, st := range lx.after {
-				ld.Deps = append(ld.Deps, sim.Dep{Op: st, Loop: group})
-			}
-			if lx.alloc > 0 {
-				ld.Alloc = append(ld.Alloc, sim.Hold{Level: 0, Bytes: lx.alloc})
-				when := sim.Every
-				if lx.deferFree {
-					when = sim.Last
-				}
-				p.op.Free = append(p.op.Free, sim.Hold{Level: 0, Bytes: lx.alloc, When: when})
-			}
-			p.op.Deps = append(p.op.Deps, sim.Dep{Op: ld, Loop: l})
-			if l == group && p.inLoop {
-				preLoop = append(preLoop, ld)
-			} else if l == inner {
-				inner.Body = append(inner.Body, ld)
-			} else {
-				group.Body = append(group.Body, ld)
-				phaseOf[ld] = m.Phases[e.Name()]
-			}
-		}
-		// Data flow between operations.
-		for _, x := range p.acc {
-			if x.output {
-				continue
-			}
-			q := producer(x.tensor)
-			if q == nil || q == p && x.tensor != e.Output.Tensor {
-				continue
-			}
-			d := sim.Dep{Op: q.op, Loop: group}
-			if q.inLoop && p.inLoop {
-				d.Loop = inner
-				d.Back = distance(e.Loop.Var, q.e.Output, x.acc)
-				if d.Back == 0 && lw.after(q, p) {
-					return nil, fmt.Errorf("%s: %s reads %s in the same iteration before it is written", e.Pos, e.Name(), x.tensor.Name)
-				}
-			}
-			p.op.Deps = append(p.op.Deps, d)
-			// Back-pressure: the buffer between two units holds `buffers`
-			// iterations, so a producer cannot run further ahead of its
-			// consumer (without it a fast producer would race ahead forever
-			// and the loop would never reach a steady state).
-			if q.op.Unit != p.op.Unit && q.inLoop == p.inLoop && q != p {
-				q.op.Deps = append(q.op.Deps, sim.Dep{Op: p.op, Loop: d.Loop, Back: m.Buffers + max(0, p.stage-q.stage)})
-			}
-		}
-		if own == inner {
-			inner.Body = append(inner.Body, p.op)
-		} else {
-			group.Body = append(group.Body, p.op)
-			phaseOf[p.op] = m.Phases[e.Name()]
-		}
-		if storeX.writeBytes > 0 {
-			n := float64(p.nInst)
-			f := lw.share(p).tile
-			if own == group {
-				f = lw.share(p).group
-			}
-			st := &sim.Op{Name: "store " + e.Name(), Unit: dramUnit, Cycles: storeX.writeBytes * f / bytesPerCycle / n, PEFrac: 1,
-				Bytes: storeX.writeBytes * f / n, Stage: p.stage + m.Writeback, Actions: map[string]float64{},
-				Deps: []sim.Dep{{Op: p.op, Loop: own}}}
-			st.Actions[dram.Name+".write"] = st.Bytes / dram.WidthBytes
-			if err := lw.stage(st); err != nil {
-				return nil, err
-			}
-			if own == inner {
-				inner.Body = append(inner.Body, st)
-			} else {
-				group.Body = append(group.Body, st)
-				phaseOf[st] = m.Phases[e.Name()]
-			}
-			stores[e.Output.Tensor.Name] = st
+	sh := lw.share(p)
+	op.Cycles *= sh.fine
+	for k, v := range op.Actions {
+		op.Actions[k] = v * sh.fine
+		if v == 0 || sh.fine == 0 {
+			delete(op.Actions, k)
 		}
 	}
+	p.op = op
+	sc.plan.Einsums = append(sc.plan.Einsums, EinsumPlan{Name: e.Name(), Unit: p.array.Name, Ops: p.prims, Instances: p.nInst,
+		Cycles: cycles, PEFrac: op.PEFrac, Spatial: fmt.Sprint(p.spatial), Class: ClassOf(e), BoundBy: p.boundBy, Nest: lw.nestText(p),
+		Masked: sh.masked, Useful: sh.useful, Tiles: sh.cells, TilesSkipped: sh.skipped, WorkShare: sh.fine})
+	return nil
+}
+
+// loopOf is the loop p's operation runs in.
+func (sc *scheduler) loopOf(p *eplan) *sim.Loop {
+	if p.inLoop {
+		return sc.inner
+	}
+	return sc.group
+}
+
+// producer is the last operation that writes t, if any.
+func (sc *scheduler) producer(t *einsum.Tensor) *eplan {
+	var last *eplan
+	for _, d := range t.Defs {
+		if q, ok := sc.lw.opOf[d]; ok {
+			last = q
+		}
+	}
+	return last
+}
+
+// appendItem puts an item of p's in loop l's body (a group-level item
+// remembers its phase).
+func (sc *scheduler) appendItem(l *sim.Loop, it *sim.Op, p *eplan) {
+	if l == sc.inner {
+		sc.inner.Body = append(sc.inner.Body, it)
+		return
+	}
+	sc.group.Body = append(sc.group.Body, it)
+	sc.phaseOf[it] = sc.lw.m.Phases[p.e.Name()]
+}
+
+// emit places p: its loads, its dependencies, the operation, its store.
+func (sc *scheduler) emit(p *eplan) error {
+	if p.inLoop && sc.inner == nil {
+		sc.inner = &sim.Loop{Name: p.e.Loop.Var.Var(), Count: sc.lw.sizes[p.e.Loop.Var.Name]}
+		sc.innerAt = len(sc.group.Body)
+		sc.group.Body = append(sc.group.Body, sc.inner)
+	}
+	own := sc.loopOf(p)
+	loads, writeBytes := sc.transfers(p, own)
+	for _, l := range []*sim.Loop{sc.group, sc.inner} { // the group-level load first
+		if l != nil && loads[l] != nil {
+			if err := sc.emitLoad(p, own, l, loads[l]); err != nil {
+				return err
+			}
+		}
+	}
+	if err := sc.dataDeps(p); err != nil {
+		return err
+	}
+	sc.appendItem(own, p.op, p)
+	if writeBytes > 0 {
+		return sc.emitStore(p, own, writeBytes)
+	}
+	return nil
+}
+
+// transfers is p's DRAM traffic: loads per loop (an input that does not
+// change with the iterate loop is loaded once per group), and the bytes
+// its store writes, spill traffic included.
+func (sc *scheduler) transfers(p *eplan, own *sim.Loop) (map[*sim.Loop]*xfer, float64) {
+	lw := sc.lw
+	loads := map[*sim.Loop]*xfer{}
+	var writeBytes float64
+	for _, x := range p.acc {
+		at := own
+		if x.dram && p.inLoop && !lw.changesPerIteration(p, x) {
+			at = sc.group
+		}
+		dr, dw := lw.dramAccess(x)
+		sr, sw := lw.spillAccess(x)
+		if dr > 0 {
+			if loads[at] == nil {
+				loads[at] = &xfer{}
+			}
+			lx := loads[at]
+			lx.readBytes += dr * lw.word
+			if x.l3 {
+				lx.alloc += x.foot * lw.word
+				lx.deferFree = at != own
+			}
+			if q := sc.producer(x.tensor); q != nil && !x.output {
+				if st := sc.stores[x.tensor.Name]; st != nil {
+					lx.after = append(lx.after, st)
+				}
+			}
+		}
+		if sr > 0 {
+			if loads[own] == nil {
+				loads[own] = &xfer{}
+			}
+			loads[own].readBytes += sr * lw.word
+		}
+		writeBytes += (dw + sw) * lw.word
+	}
+	return loads, writeBytes
+}
+
+// dramAccess is an access's DRAM reads and writes in words: the part that
+// would spill is not loaded at all.
+func (lw *lowering) dramAccess(x *access) (dr, dw float64) {
+	if !x.dram {
+		return 0, 0
+	}
+	f := 1.0
+	if x.spill {
+		f = 1 - lw.spill
+	}
+	dr = lw.prof.dramRead(x.cnt, x.output)
+	if x.output {
+		dw = x.cnt.Updates[levelDRAM]
+	}
+	return dr * f, dw * f
+}
+
+// spillAccess is the DRAM traffic in words of an on-chip access's share
+// that overflows the global buffer (an output's first reads elided).
+func (lw *lowering) spillAccess(x *access) (sr, sw float64) {
+	if !x.l3 || !x.spill || lw.spill <= 0 {
+		return 0, 0
+	}
+	c := x.cnt
+	r := c.Reads[levelGB]
+	if x.output && r == c.Updates[levelGB] {
+		r = 0
+	}
+	return lw.spill * r, lw.spill * c.Updates[levelGB]
+}
+
+// emitLoad adds p's load at loop l: per tile operation (or per group) and
+// scaled by the tiles masks leave, issued `prefetch` stages ahead, bounded
+// by `buffers` iterations, after the store of what it reads back.
+func (sc *scheduler) emitLoad(p *eplan, own, l *sim.Loop, lx *xfer) error {
+	lw, m := sc.lw, sc.lw.m
+	ld := &sim.Op{Name: "load " + p.e.Name(), Unit: sc.dramUnit, Cycles: lx.readBytes / sc.bytesPerCycle, PEFrac: 1,
+		Bytes: lx.readBytes, Actions: map[string]float64{}}
+	n := float64(p.nInst)
+	if l == sc.group && p.inLoop {
+		n /= float64(sc.inner.Count)
+	}
+	f := lw.share(p).tile
+	if l == sc.group {
+		f = lw.share(p).group
+	}
+	ld.Cycles *= f / n
+	ld.Bytes *= f / n
+	ld.Actions[sc.dram.Name+".read"] = ld.Bytes / sc.dram.WidthBytes
+	if err := lw.stage(ld); err != nil {
+		return err
+	}
+	ld.Stage = p.stage - m.Prefetch
+	if l != own {
+		ld.Stage = -m.Prefetch
+	}
+	ld.Deps = append(ld.Deps, sim.Dep{Op: p.op, Loop: l, Back: m.Buffers})
+	for _, st := range lx.after {
+		ld.Deps = append(ld.Deps, sim.Dep{Op: st, Loop: sc.group})
+	}
+	if lx.alloc > 0 {
+		ld.Alloc = append(ld.Alloc, sim.Hold{Level: 0, Bytes: lx.alloc})
+		when := sim.Every
+		if lx.deferFree {
+			when = sim.Last
+		}
+		p.op.Free = append(p.op.Free, sim.Hold{Level: 0, Bytes: lx.alloc, When: when})
+	}
+	p.op.Deps = append(p.op.Deps, sim.Dep{Op: ld, Loop: l})
+	if l == sc.group && p.inLoop {
+		sc.preLoop = append(sc.preLoop, ld)
+		return nil
+	}
+	sc.appendItem(l, ld, p)
+	return nil
+}
+
+// dataDeps makes p wait for the producers of what it reads (at the
+// iteration distance of the read), and a producer on another unit wait
+// for p: the buffer between two units holds `buffers` iterations, so a
+// producer cannot run further ahead of its consumer (without it a fast
+// producer would race ahead forever and the loop would never reach a
+// steady state).
+func (sc *scheduler) dataDeps(p *eplan) error {
+	lw, e := sc.lw, p.e
+	for _, x := range p.acc {
+		if x.output {
+			continue
+		}
+		q := sc.producer(x.tensor)
+		if q == nil || q == p && x.tensor != e.Output.Tensor {
+			continue
+		}
+		d := sim.Dep{Op: q.op, Loop: sc.group}
+		if q.inLoop && p.inLoop {
+			d.Loop = sc.inner
+			d.Back = distance(e.Loop.Var, q.e.Output, x.acc)
+			if d.Back == 0 && lw.after(q, p) {
+				return fmt.Errorf("%s: %s reads %s in the same iteration before it is written", e.Pos, e.Name(), x.tensor.Name)
+			}
+		}
+		p.op.Deps = append(p.op.Deps, d)
+		if q.op.Unit != p.op.Unit && q.inLoop == p.inLoop && q != p {
+			q.op.Deps = append(q.op.Deps, sim.Dep{Op: p.op, Loop: d.Loop, Back: lw.m.Buffers + max(0, p.stage-q.stage)})
+		}
+	}
+	return nil
+}
+
+// emitStore adds p's store of writeBytes per tile operation (scaled by the
+// tiles masks leave), `writeback` stages behind it.
+func (sc *scheduler) emitStore(p *eplan, own *sim.Loop, writeBytes float64) error {
+	lw := sc.lw
+	n := float64(p.nInst)
+	f := lw.share(p).tile
+	if own == sc.group {
+		f = lw.share(p).group
+	}
+	st := &sim.Op{Name: "store " + p.e.Name(), Unit: sc.dramUnit, Cycles: writeBytes * f / sc.bytesPerCycle / n, PEFrac: 1,
+		Bytes: writeBytes * f / n, Stage: p.stage + lw.m.Writeback, Actions: map[string]float64{},
+		Deps: []sim.Dep{{Op: p.op, Loop: own}}}
+	st.Actions[sc.dram.Name+".write"] = st.Bytes / sc.dram.WidthBytes
+	if err := lw.stage(st); err != nil {
+		return err
+	}
+	sc.appendItem(own, st, p)
+	sc.stores[p.e.Output.Tensor.Name] = st
+	return nil
+}
+
+// finish orders the group body (loads of per-group inputs before the
+// iterate loop), adds one-at-a-time iterations, buffer holds, the unused
+// level notes, and splits the phases.
+func (sc *scheduler) finish() (*Plan, error) {
+	lw, m, group, inner := sc.lw, sc.lw.m, sc.group, sc.inner
 	if m.OneAtATime && inner != nil {
 		lw.oneAtATime(group, inner)
 	}
-	if len(preLoop) > 0 {
-		body := append([]sim.Item{}, group.Body[:innerAt]...)
-		body = append(body, preLoop...)
-		group.Body = append(body, group.Body[innerAt:]...)
+	if len(sc.preLoop) > 0 {
+		body := append([]sim.Item{}, group.Body[:sc.innerAt]...)
+		body = append(body, sc.preLoop...)
+		group.Body = append(body, group.Body[sc.innerAt:]...)
 	}
-	lw.holds(plan)
-	lw.noteUnusedLevels(plan)
-	plan.Warnings = lw.warnings
+	lw.holds()
+	lw.noteUnusedLevels(sc.plan)
+	sc.plan.Warnings = lw.warnings
 	if len(m.Phases) > 0 {
 		if inner != nil {
 			return nil, m.errorAt("phases", true, "phases: cascade %s iterates (%s), and an iteration cannot be split across phases; drop phases, or use a cascade without an iterate block", lw.c.Name, inner.Name)
 		}
-		splitPhases(root, group, phaseOf)
+		splitPhases(sc.root, group, sc.phaseOf)
 	}
-	sort.SliceStable(plan.Einsums, func(i, j int) bool { return false })
-	return plan, nil
+	return sc.plan, nil
 }
 
 // share is the work an operation does once masked tiles are skipped.
@@ -457,7 +494,7 @@ func distance(v *einsum.Rank, w, r *einsum.Access) int {
 // holds gives tensors that live on chip without a DRAM copy their buffer
 // space: taken by the first operation of a group that keeps them, given
 // back by the last.
-func (lw *lowering) holds(plan *Plan) {
+func (lw *lowering) holds() {
 	type span struct {
 		first, last *eplan
 		foot        float64

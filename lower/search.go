@@ -1,6 +1,7 @@
 package lower
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -85,7 +86,10 @@ func Simulate(c *einsum.Cascade, a *arch.Spec, m *Mapping, shape map[string]int6
 		}
 		cand.Variant = m.Variant
 		r, err := simulateOne(c, a, cand, shape, opt, so)
+		var selErr *SelectionError
 		switch {
+		case errors.As(err, &selErr):
+			return nil, err // the same for every candidate: not a mapping's infeasibility
 		case err != nil:
 			if firstErr == nil {
 				firstErr = fmt.Errorf("%s (search choice %s)", err, strings.Join(choice, ", "))

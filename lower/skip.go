@@ -1,6 +1,7 @@
 package lower
 
 import (
+	"fmt"
 	"math"
 
 	"github.com/fusemax/fusemax/einsum"
@@ -15,76 +16,129 @@ type skipShare struct {
 	masked            bool    // its points are masked (own filter or inherited)
 }
 
+// dimLin is an integer affine form over a tensor's dimensions:
+// c + Σ k[i]·dim_i.
+type dimLin struct {
+	c int64
+	k []int64
+}
+
+// at is the form at a read of the tensor: each dimension replaced by the
+// read's index in that dimension, a form over the reader's variables.
+func (d dimLin) at(a *einsum.Access, sizes map[string]int64) lin {
+	l := lin{c: d.c, k: map[*einsum.Rank]int64{}}
+	for i, k := range d.k {
+		if k != 0 {
+			l = l.plus(k, affineLin(a.Index[i], sizes))
+		}
+	}
+	return l
+}
+
+// toDimLin says l in the dimensions of out, when every variable it
+// mentions indexes one dimension of out by itself (pos).
+func toDimLin(l lin, pos map[*einsum.Rank]int, n int) (dimLin, bool) {
+	d := dimLin{c: l.c, k: make([]int64, n)}
+	for v, k := range l.k {
+		i, ok := pos[v]
+		if !ok {
+			return dimLin{}, false
+		}
+		d.k[i] += k
+	}
+	return d, true
+}
+
 // dimCond is a tensor's mask: c + Σ k[i]·dim_i op 0.
 type dimCond struct {
-	c  int64
-	k  []int64
+	dimLin
 	op einsum.CmpOp
+}
+
+// opMask is what an operation's points must meet: affine conditions, and
+// the data-dependent predicates of datamask.go.
+type opMask struct {
+	conds []cond
+	data  []*dpred
+}
+
+// tensorMask is a tensor's mask in its own dimensions.
+type tensorMask struct {
+	conds []dimCond
+	data  []dimPred
 }
 
 // effectiveMasks gives every operation the conditions its points must
 // meet: its own filters, and the masks of the tensors it reads,
 // substituted through the read's index. A map's conditions become its
 // output tensor's mask when they can be said in the output's dimensions.
-func (lw *lowering) effectiveMasks() map[*eplan][]cond {
-	tmask := map[*einsum.Tensor][]dimCond{}
-	out := map[*eplan][]cond{}
+func (lw *lowering) effectiveMasks() map[*eplan]opMask {
+	tmask := map[*einsum.Tensor]tensorMask{}
+	out := map[*eplan]opMask{}
 	for _, p := range lw.ops {
 		e := p.e
-		var conds []cond
+		var m opMask
 		for _, f := range e.Filters {
-			conds = append(conds, cond{l: affineLin(f.L, lw.sizes).plus(-1, affineLin(f.R, lw.sizes)), op: f.Op})
-		}
-		for _, a := range e.Reads() {
-			for _, dc := range tmask[a.Tensor] {
-				l := lin{c: dc.c, k: map[*einsum.Rank]int64{}}
-				for i, k := range dc.k {
-					if k != 0 {
-						l = l.plus(k, affineLin(a.Index[i], lw.sizes))
-					}
+			if f.Data != nil {
+				if d := lw.filterPred(e, f); d != nil {
+					m.data = append(m.data, d)
 				}
-				conds = append(conds, cond{l: l, op: dc.op})
+				continue
+			}
+			m.conds = append(m.conds, cond{l: affineLin(f.L, lw.sizes).plus(-1, affineLin(f.R, lw.sizes)), op: f.Op})
+		}
+		own := m
+		for _, a := range e.Reads() {
+			tm := tmask[a.Tensor]
+			for _, dc := range tm.conds {
+				m.conds = append(m.conds, cond{l: dc.at(a, lw.sizes), op: dc.op})
+			}
+			for _, dp := range tm.data {
+				m.data = append(m.data, dp.at(a, lw.sizes))
 			}
 		}
-		out[p] = conds
+		out[p] = m
 		// A map's output is undefined wherever its points are; a
 		// reduction's only where its own filter says (a fiber of no
 		// defined point reduces to the identity).
-		outConds := conds
+		outMask := m
 		if len(e.Reductions) > 0 {
-			outConds = conds[:len(e.Filters)]
+			outMask = own
 		}
-		if t := e.Output.Tensor; len(outConds) > 0 && len(t.Defs) == 1 {
-			if m, ok := asDimConds(outConds, e.Output); ok {
-				tmask[t] = m
+		if t := e.Output.Tensor; len(t.Defs) == 1 {
+			if tm, ok := asTensorMask(outMask, e.Output); ok {
+				tmask[t] = tm
 			}
 		}
 	}
 	return out
 }
 
-// asDimConds says conds in the dimensions of out, when every variable
-// they mention indexes one dimension of out by itself.
-func asDimConds(conds []cond, out *einsum.Access) ([]dimCond, bool) {
+// asTensorMask says m in the dimensions of out, when every variable it
+// mentions indexes one dimension of out by itself.
+func asTensorMask(m opMask, out *einsum.Access) (tensorMask, bool) {
 	pos := map[*einsum.Rank]int{}
 	for i, ix := range out.Index {
 		if v, ok := ix.IsVar(); ok {
 			pos[v] = i
 		}
 	}
-	var m []dimCond
-	for _, c := range conds {
-		dc := dimCond{c: c.l.c, k: make([]int64, len(out.Index)), op: c.op}
-		for v, k := range c.l.k {
-			i, ok := pos[v]
-			if !ok {
-				return nil, false
-			}
-			dc.k[i] += k
+	var tm tensorMask
+	for _, c := range m.conds {
+		d, ok := toDimLin(c.l, pos, len(out.Index))
+		if !ok {
+			return tensorMask{}, false
 		}
-		m = append(m, dc)
+		tm.conds = append(tm.conds, dimCond{dimLin: d, op: c.op})
 	}
-	return m, true
+	for _, p := range m.data {
+		d, ok := p.inDims(pos, len(out.Index))
+		if !ok {
+			return tensorMask{}, false
+		}
+		tm.data = append(tm.data, d)
+	}
+	return tm, len(tm.conds)+len(tm.data) > 0
 }
 
 // gdim is one dimension of the cell grid: a rank cut into cells.
@@ -127,11 +181,11 @@ func (lw *lowering) spatialCell(r string) int64 {
 	return best
 }
 
-// pointBox is the points of cs that cells gb of grid g cover; variables
+// varBox is the points of vars that cells gb of grid g cover; variables
 // the grid does not cut range over their rank.
-func (lw *lowering) pointBox(cs *cset, g []gdim, gb [][2]int64) ibox {
-	b := make(ibox, len(cs.vars))
-	for j, v := range cs.vars {
+func (lw *lowering) varBox(vars []*einsum.Rank, g []gdim, gb [][2]int64) ibox {
+	b := make(ibox, len(vars))
+	for j, v := range vars {
 		b[j] = [2]int64{0, lw.sizes[v.Name] - 1}
 		for i, d := range g {
 			if d.rank == v {
@@ -142,18 +196,30 @@ func (lw *lowering) pointBox(cs *cset, g []gdim, gb [][2]int64) ibox {
 	return b
 }
 
+// mask is one distinct mask of the operations: affine conditions (nil:
+// none) and data predicates (bit j: the j-th of the masks' predicates).
+type mask struct {
+	aff  *cset
+	data uint64
+}
+
 // classCounts walks the grid and counts its cells by class: the set of
-// masks (bit i: sets[i]) with no defined point in the cell. Blocks of
-// cells that every mask decides alike are counted at once, so the cost
-// grows with the masks' boundaries, not with the grid.
-func (lw *lowering) classCounts(g []gdim, sets []*cset) map[uint64]int64 {
-	out := map[uint64]int64{}
+// masks (bit i: ms[i]) with no defined point in the cell. Blocks of cells
+// that every affine mask decides alike are counted at once, so the cost
+// grows with the masks' boundaries, not with the grid; data predicates
+// split a block by what the selection tensors say (dataStates), an
+// expected count for a declared density.
+func (lw *lowering) classCounts(g []gdim, ms []mask, preds []*dpred, sds []*selData) map[uint64]float64 {
+	out := map[uint64]float64{}
 	var walk func(gb [][2]int64)
 	walk = func(gb [][2]int64) {
 		var key uint64
 		var mixed []int
-		for i, cs := range sets {
-			switch cs.judge(lw.pointBox(cs, g, gb)) {
+		for i, m := range ms {
+			if m.aff == nil {
+				continue
+			}
+			switch m.aff.judge(lw.varBox(m.aff.vars, g, gb)) {
 			case none:
 				key |= 1 << i
 			case some:
@@ -178,11 +244,29 @@ func (lw *lowering) classCounts(g []gdim, sets []*cset) map[uint64]int64 {
 			return
 		}
 		for _, i := range mixed {
-			if !sets[i].any(lw.pointBox(sets[i], g, gb)) {
+			if !ms[i].aff.any(lw.varBox(ms[i].aff.vars, g, gb)) {
 				key |= 1 << i
 			}
 		}
-		out[key] += n
+		var open uint64 // the data predicates of masks not yet empty
+		for i, m := range ms {
+			if key&(1<<i) == 0 {
+				open |= m.data
+			}
+		}
+		if open == 0 {
+			out[key] += float64(n)
+			return
+		}
+		for st, c := range lw.dataStates(g, gb, preds, sds, open) {
+			k := key
+			for i, m := range ms {
+				if m.data&st != 0 {
+					k |= 1 << i
+				}
+			}
+			out[k] += c
+		}
 	}
 	gb := make([][2]int64, len(g))
 	for i, d := range g {
@@ -192,44 +276,87 @@ func (lw *lowering) classCounts(g []gdim, sets []*cset) map[uint64]int64 {
 	return out
 }
 
-// skipShares computes every operation's skipShare; nil when no Einsum is
-// masked (every share 1).
-func (lw *lowering) skipShares() map[*eplan]*skipShare {
-	conds := lw.effectiveMasks()
-	// Einsums whose masks are the same share one condition set (QK's mask
-	// reaches LM, SLN, SLD and SLNV unchanged).
-	byKey := map[string]int{}
-	var sets []*cset
-	setOf := map[*eplan]int{}
+// maskSet is the distinct masks of the operations and the predicates
+// they use.
+type maskSet struct {
+	ms     []mask
+	preds  []*dpred
+	sds    []*selData // what is known of each predicate's tensor
+	of     map[*eplan]int
+	useful []float64 // per mask: the share of points defined
+}
+
+// collectMasks gathers the operations' masks; Einsums whose masks are the
+// same share one (QK's reaches LM, SLN, SLD and SLNV unchanged).
+func (lw *lowering) collectMasks() (*maskSet, error) {
+	eff := lw.effectiveMasks()
+	s := &maskSet{of: map[*eplan]int{}}
+	byKey, predKey := map[string]int{}, map[string]int{}
 	for _, p := range lw.ops {
-		if len(conds[p]) == 0 {
+		om := eff[p]
+		var m mask
+		key := ""
+		if len(om.conds) > 0 {
+			m.aff = newCset(om.conds)
+			key = m.aff.key()
+		}
+		dens := 1.0
+		for _, d := range om.data {
+			sd, err := lw.selection(d)
+			if err != nil {
+				return nil, err
+			}
+			if sd.dense {
+				continue
+			}
+			j, ok := predKey[d.key()]
+			if !ok {
+				if len(s.preds) == 64 {
+					continue // beyond 64 distinct predicates: charged in full
+				}
+				j = len(s.preds)
+				predKey[d.key()] = j
+				s.preds, s.sds = append(s.preds, d), append(s.sds, sd)
+			}
+			m.data |= 1 << j
+			dens *= sd.density
+		}
+		if m.aff == nil && m.data == 0 {
 			continue
 		}
-		cs := newCset(conds[p])
-		i, ok := byKey[cs.key()]
+		key += fmt.Sprintf("|%x", m.data)
+		i, ok := byKey[key]
 		if !ok {
-			if len(sets) == 64 {
+			if len(s.ms) == 64 {
 				continue // beyond 64 distinct masks: charged in full
 			}
-			i = len(sets)
-			byKey[cs.key()] = i
-			sets = append(sets, cs)
+			i = len(s.ms)
+			byKey[key] = i
+			s.ms = append(s.ms, m)
+			u := 1.0
+			if m.aff != nil {
+				b := lw.varBox(m.aff.vars, nil, nil)
+				u = m.aff.count(b) / volume(b)
+			}
+			s.useful = append(s.useful, u*dens)
 		}
-		setOf[p] = i
+		s.of[p] = i
 	}
-	if len(sets) == 0 {
-		return nil
-	}
-	useful := make([]float64, len(sets))
-	for i, cs := range sets {
-		b := lw.pointBox(cs, nil, nil)
-		useful[i] = cs.count(b) / volume(b)
+	return s, nil
+}
+
+// skipShares computes every operation's skipShare; nil when no Einsum is
+// masked (every share 1).
+func (lw *lowering) skipShares() (map[*eplan]*skipShare, error) {
+	s, err := lw.collectMasks()
+	if err != nil || len(s.ms) == 0 {
+		return nil, err
 	}
 	out := map[*eplan]*skipShare{}
 	for _, p := range lw.ops {
 		sh := &skipShare{useful: 1}
-		if i, ok := setOf[p]; ok {
-			sh.masked, sh.useful = true, useful[i]
+		if i, ok := s.of[p]; ok {
+			sh.masked, sh.useful = true, s.useful[i]
 		}
 		out[p] = sh
 	}
@@ -242,14 +369,17 @@ func (lw *lowering) skipShares() map[*eplan]*skipShare {
 		{lw.cellGrid(lw.extent, false), func(s *skipShare, f float64, _, _ int64) { s.group = f }},
 	}
 	for _, gr := range grids {
+		if err := lw.checkDataCells(gr.g, s); err != nil {
+			return nil, err
+		}
 		total := int64(1)
 		for _, d := range gr.g {
 			total *= d.cells
 		}
-		active := map[*eplan]int64{}
-		for key, n := range lw.classCounts(gr.g, sets) {
+		active := map[*eplan]float64{}
+		for key, n := range lw.classCounts(gr.g, s.ms, s.preds, s.sds) {
 			empty := map[*eplan]bool{}
-			for p, i := range setOf {
+			for p, i := range s.of {
 				empty[p] = key&(1<<i) != 0
 			}
 			for p := range lw.workingOps(empty) {
@@ -257,10 +387,10 @@ func (lw *lowering) skipShares() map[*eplan]*skipShare {
 			}
 		}
 		for _, p := range lw.ops {
-			gr.set(out[p], float64(active[p])/float64(total), total, active[p])
+			gr.set(out[p], active[p]/float64(total), total, int64(math.Round(active[p])))
 		}
 	}
-	return out
+	return out, nil
 }
 
 // aval is an abstract value of a tensor in one class of cells.

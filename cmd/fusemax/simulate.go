@@ -21,7 +21,7 @@ import (
 
 func init() {
 	var config, archRef, mappingRef, cascade, shapeArg, model, seq, out, profile, system, dtype, objective, emitMapping string
-	var sets []string
+	var sets, inputFiles, densities []string
 	var pipeline, full, ideal, printSchedule bool
 	cmd := &cobra.Command{
 		Use:   "simulate [KERNEL|FILE] (--config NAME | --arch SPEC [--mapping SPEC]) (--workload MODEL --seq LEN | --shape ...)",
@@ -61,6 +61,15 @@ occupancy and waves; see docs/gpu.md.
 The workload is a built-in model at a sequence length (BERT, TrXL, T5, XLM;
 M = P = LEN) or any shape; sizes the cascade does not name (B, H) count
 independent instances.
+
+A data-dependent filter (block-sparse attention's Sel[m1, p] > 0) skips
+the tiles its selection leaves out: --input Sel=sel.npy counts them from the
+tensor (its header checked against the shape first), --density Sel=0.25
+from a declared share of selecting elements (each independently: a tile
+reading n of them is skipped with probability (1-0.25)^n); a top-k
+selection computed in the cascade has density k/n; otherwise the tiles are
+costed dense, with a warning. The output says which (selection line, JSON
+selections); see docs/simulator.md.
 
 --system SPEC runs the cascade across the devices of a system spec (` +
 			strings.Join(specs.Names("system"), ", ") + `) under a sharding
@@ -137,6 +146,10 @@ see docs/multidevice.md.`,
 			if a.GPU != nil || isGPUMapping(mappingRef) || dtype != "" {
 				return simulateGPU(cmd.OutOrStdout(), c, a, mappingRef, shape, mapSets, dtype, out)
 			}
+			sels, err := selections(c, inputFiles, densities)
+			if err != nil {
+				return err
+			}
 			var m *lower.Mapping
 			if mappingRef == "" {
 				if len(mapSets) > 0 {
@@ -149,7 +162,7 @@ see docs/multidevice.md.`,
 			if err != nil {
 				return err
 			}
-			rep, err := lower.Simulate(c, a, m, shape, lower.Options{PipelineLatency: pipeline, EnergyProfile: profile, Objective: objective, PrintSchedule: printSchedule, NoteUnusedShape: shapeArg != ""}, sim.Options{NoFastForward: full})
+			rep, err := lower.Simulate(c, a, m, shape, lower.Options{PipelineLatency: pipeline, EnergyProfile: profile, Objective: objective, PrintSchedule: printSchedule, NoteUnusedShape: shapeArg != "", Selections: sels}, sim.Options{NoFastForward: full})
 			if err != nil {
 				return err
 			}
@@ -202,6 +215,8 @@ see docs/multidevice.md.`,
 	f.StringVar(&objective, "objective", "", "what a mapping search minimises: edp (default), latency or energy")
 	f.StringVar(&emitMapping, "emit-mapping", "", "write the derived mapping (no --mapping given) to this file, to save and edit it")
 	f.StringVar(&profile, "energy-profile", "", "energy accounting: physical or fusemax-micro24 (the FuseMax artifact's); default: the --config's experiment's, else physical")
+	f.StringArrayVar(&inputFiles, "input", nil, "NAME=FILE.npy: the values of a tensor a data-dependent filter reads (block selection), to cost the tiles it skips (repeatable)")
+	f.StringArrayVar(&densities, "density", nil, "NAME=D: without its values, the share D in [0, 1] of NAME's elements that select; tiles skipped as for independent blocks (repeatable)")
 	f.StringVar(&dtype, "dtype", "", "GPU specs only: element type fp16 (default), bf16, fp8 or tf32")
 	rootCmd.AddCommand(cmd)
 }
@@ -261,6 +276,9 @@ func writeReportTable(w io.Writer, r *lower.Report) {
 		util = append(util, fmt.Sprintf("%s %.4f", k, r.Utilization[k]))
 	}
 	fmt.Fprintf(tw, "utilization\t%s\n", strings.Join(util, "  "))
+	for _, u := range r.Selections {
+		fmt.Fprintf(tw, "selection\t%s\n", selectionLine(u))
+	}
 	for _, k := range sortedNames(r.BufferPeakBytes) {
 		fmt.Fprintf(tw, "buffer %s\tpeak %.4g MiB, state %.4g MiB\n", k, r.BufferPeakBytes[k]/(1<<20), r.BufferNeedBytes[k]/(1<<20))
 	}
