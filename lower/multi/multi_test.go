@@ -154,7 +154,9 @@ func TestSimulateErrors(t *testing.T) {
 	}{
 		{"attention_1pass", "8xa100-nvlink", nil, "ring", nil, attnShape(8190, 8190), Options{}, "does not divide among 8 devices"},
 		{"attention_1pass", "8xa100-nvlink", nil, "ring", []string{"group=3"}, shape, Options{}, "group = 3 does not divide"},
-		{"attention_1pass", "8xa100-nvlink", nil, "ring", []string{"group=4", "heads=X"}, shape, Options{}, "names no heads rank in the shape"},
+		{"attention_1pass", "8xa100-nvlink", nil, "ring", []string{"group=4", "heads=X"}, shape, Options{}, "the shape gives no size for X, the heads rank"},
+		{"attention_1pass", "8xa100-nvlink", nil, "ring", []string{"group=3"}, shape, Options{}, "--set group=3: group = 3 does not divide the 8 devices of 8xa100-nvlink (give a divisor of 8)"},
+		{"attention_1pass", "8xa100-nvlink", nil, "ring", []string{"schedule=spiral"}, shape, Options{}, "--set schedule=spiral: schedule must be ring, striped, tree or ulysses"},
 		{"attention_3pass", "8xa100-nvlink", nil, "tree", nil, attnShape(1, 8192), Options{}, "has none"},
 		{"attention_1pass", "8xa100-nvlink", []string{"count=6"}, "tree", nil, attnShape(1, 6144), Options{}, "power-of-two"},
 		{"attention_1pass", "tpuv4-4x4-torus", nil, "ring", nil, attnShape(16384, 16384), Options{}, "only the ideal mode"},
