@@ -9,6 +9,7 @@ import (
 )
 
 func TestCompareCLI(t *testing.T) {
+	t.Parallel()
 	out, errOut, code := run(t, "compare", "attention_3pass", "attention_1pass", "--arch", "fusemax-cloud,flat-cloud", "--workload", "BERT", "--seq", "1K,64K")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
@@ -36,6 +37,7 @@ func TestCompareCLI(t *testing.T) {
 }
 
 func TestCompareCLIErrors(t *testing.T) {
+	t.Parallel()
 	bad := writeFile(t, "r.yaml", "designs:\n  - {label: a, config: fusemax-micro24/flat, colour: red}\nworkloads: [BERT]\nseq: 1K\n")
 	cases := []struct {
 		args []string
@@ -64,6 +66,7 @@ func TestCompareCLIErrors(t *testing.T) {
 // TestSweepShardsCLI: three shards merged by the CLI give the unsharded
 // CSV byte for byte; the Pareto front goes to stderr beside a CSV on stdout.
 func TestSweepShardsCLI(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	args := []string{"sweep", "--config", "fusemax-micro24/binding,fusemax-micro24/cascade", "--set", "arch.arrays.2d.rows=64,256", "--set", "arch.memory.L3.capacity=1KiB,16MiB", "--workload", "BERT", "--seq", "1K..16K*4"}
 	whole, errOut, code := run(t, append(args, "--pareto", "latency,energy")...)
