@@ -73,7 +73,7 @@ SVG charts. The same inputs give byte-identical output.`,
 	fl.StringVar(&f.Seq, "seq", "", "sequence lengths: a list or range, e.g. 1K,64K,1M or 1K..1M*4")
 	fl.StringArrayVar(&f.Shapes, "shape", nil, "an explicit shape, e.g. B=1,H=32,E=128,F=128,M=8192,P=8192 (repeatable; with --seq and no --workload, M = P = each length)")
 	fl.StringVar(&f.Baseline, "baseline", "", "the label of the design the others are measured against (default: the first)")
-	fl.StringVar(&f.Profile, "energy-profile", "", "energy accounting: physical (default) or fusemax-micro24")
+	fl.StringVar(&f.Profile, "energy-profile", "", "accounting profile for latency and energy: physical (default), fusemax-micro24 or a profile file")
 	fl.StringVar(&f.Title, "title", "", "the review's title")
 	fl.StringVarP(&out, "output", "o", "table", "output format: table, markdown, csv or json")
 	fl.StringVar(&html, "html", "", "also write a self-contained HTML report with charts to this file")

@@ -118,7 +118,7 @@ is drawn on stderr when it is a terminal.`,
 	fl.StringSliceVar(&workloads, "workload", nil, "built-in workloads, comma-separated: BERT, TrXL, T5, XLM")
 	fl.StringVar(&f.Seq, "seq", "", "sequence lengths: a list or range, e.g. 1K,64K,1M or 1K..1M*4")
 	fl.StringArrayVar(&f.Shapes, "shape", nil, "an explicit shape (repeatable; with --seq and no --workload, M = P = each length)")
-	fl.StringVar(&f.Profile, "energy-profile", "", "energy accounting: physical (default) or fusemax-micro24")
+	fl.StringVar(&f.Profile, "energy-profile", "", "accounting profile for latency and energy: physical (default), fusemax-micro24 or a profile file")
 	fl.StringVar(&shard, "shard", "", "evaluate only shard I of N (I/N, 0 <= I < N): points I, I+N, ...")
 	fl.IntVar(&jobs, "jobs", 0, "points evaluated in parallel (default: every core)")
 	o.flags(cmd)
