@@ -52,6 +52,9 @@ type Plan struct {
 	// Selections says how each tensor a data-dependent filter reads was
 	// costed: from its values, a declared density, or assumed dense.
 	Selections []SelectionUse
+	// TrafficSkipped is the DRAM traffic (bytes) that masked tiles leave
+	// untransferred: K/V tiles no query of a group needs.
+	TrafficSkipped float64
 	// L3Need is the global-buffer state the mapping keeps, per on-chip level.
 	Need map[string]float64
 	// lw keeps every pass's results (nests, placements, counts), for
@@ -136,7 +139,9 @@ type lowering struct {
 	skip    map[*eplan]*skipShare // nil: nothing is masked
 	sels    map[*einsum.Tensor]*selData
 	selUses []SelectionUse // how each selection tensor was costed, in order met
-	spill   float64        // the share of on-chip accesses that overflow to DRAM
+	// skippedBytes is the DRAM traffic masked tiles leave untransferred.
+	skippedBytes float64
+	spill        float64 // the share of on-chip accesses that overflow to DRAM
 	// warnings are what the lowering noticed but did not refuse: shape
 	// names nothing uses, mapping entries for Einsums a cascade lacks.
 	warnings []string
@@ -189,7 +194,7 @@ func Lower(c *einsum.Cascade, a *arch.Spec, m *Mapping, shape map[string]int64, 
 	}
 	plan, err := lw.schedule()
 	if plan != nil {
-		plan.Selections = lw.selUses
+		plan.Selections, plan.TrafficSkipped = lw.selUses, lw.skippedBytes
 	}
 	return plan, err
 }

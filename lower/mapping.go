@@ -69,11 +69,8 @@ type Mapping struct {
 	// "instances.B", "einsums.QK.drain", "phases"), so that a value
 	// rejected only once it meets the cascade and the machine is reported
 	// at its line.
-	spots map[string]spot
+	spots *specs.Spots
 }
-
-// spot is a mapping value's key and value nodes.
-type spot struct{ key, val *yaml.Node }
 
 // Derived is a mapping value the lowering computes: the largest divisor of
 // DivisorOf whose global-buffer state fits the level Fits.
@@ -237,13 +234,13 @@ func decodeMapping(d *specs.Doc) (*Mapping, error) {
 	o := d.Obj(d.Root, "mapping", &errs)
 	m := &Mapping{File: d.File, doc: d, Sizes: map[string]string{}, Tile: map[string]string{},
 		Stages: map[string]int{}, Phases: map[string]int{}, Orders: map[string]map[string][]string{}, Units: map[string]Nest{}, Einsums: map[string]*EinsumMap{},
-		spots: map[string]spot{}}
+		spots: d.Spots()}
 	m.Name = o.Str("name", true)
 	m.Kernel = o.Str("kernel", false)
 	m.Instances = o.StrList("instances")
 	if n := o.Get("instances"); n != nil && len(n.Content) == len(m.Instances) {
 		for i, r := range m.Instances {
-			m.spots["instances."+r] = spot{n.Content[i], n.Content[i]}
+			m.spots.NoteNode("instances."+r, n.Content[i])
 		}
 	}
 	m.note("phases", o, "phases")
@@ -298,11 +295,13 @@ func decodeMapping(d *specs.Doc) (*Mapping, error) {
 	st := o.Sub("stages", false)
 	for _, k := range st.Keys() {
 		m.Stages[k] = boundedInt(st, "mapping.stages."+k, k, 0, maxPipelineDepth, 0)
+		m.note("stages."+k, st, k)
 	}
 	st.Done()
 	ph := o.Sub("phases", false)
 	for _, k := range ph.Keys() {
 		m.Phases[k] = boundedInt(ph, "mapping.phases."+k, k, 0, maxPhases, 0)
+		m.note("phases."+k, ph, k)
 	}
 	ph.Done()
 	m.Stationarity = o.Str("stationarity", false)
@@ -365,36 +364,22 @@ func decodeMapping(d *specs.Doc) (*Mapping, error) {
 	return m, errs.Err()
 }
 
-// note records where key of o is written, as path.
-func (m *Mapping) note(path string, o *specs.Obj, key string) {
-	if k := o.KeyNode(key); k != nil {
-		m.spots[path] = spot{k, o.Get(key)}
-	}
-}
+func (m *Mapping) note(path string, o *specs.Obj, key string) { m.spots.Note(path, o, key) }
 
 // errorAt is a positioned error about the mapping value at path (a key of
-// spots): at the value, or at its key with atKey; at the file when the
-// mapping does not say where (one built in code).
+// spots): at the value, or at its key with atKey.
 func (m *Mapping) errorAt(path string, atKey bool, format string, args ...any) error {
-	n := m.spots[path].val
-	if atKey {
-		n = m.spots[path].key
-	}
-	if m.doc == nil {
-		return &specs.Error{File: m.File, Msg: fmt.Sprintf(format, args...)}
-	}
-	return m.doc.Errorf(n, format, args...)
+	return m.spots.Errorf(path, atKey, format, args...)
 }
 
 // exprError is errorAt for a size expression's error: a sizeError points
 // at the column of what is wrong inside the value.
 func (m *Mapping) exprError(path string, err error) error {
-	e := m.errorAt(path, false, "%s: %v", path, err)
+	pe := m.spots.Errorf(path, false, "%s: %v", path, err)
 	var se *sizeError
-	pe, ok := e.(*specs.Error)
-	n := m.spots[path].val
-	if !ok || !errors.As(err, &se) || n == nil || pe.Line == 0 || n.Kind != yaml.ScalarNode || strings.Contains(n.Value, "\n") {
-		return e
+	n := m.spots.Value(path)
+	if !errors.As(err, &se) || n == nil || pe.Line == 0 || n.Kind != yaml.ScalarNode || strings.Contains(n.Value, "\n") {
+		return pe
 	}
 	switch n.Style {
 	case 0:
@@ -422,9 +407,21 @@ func readPlacement(o *specs.Obj, m *Mapping) {
 		if m.Offchip == nil {
 			m.Offchip = []string{}
 		}
+		m.noteList("offchip", o.Get("offchip"))
 	}
 	if o.Get("onchip") != nil {
 		m.Onchip = o.StrList("onchip")
+		m.noteList("onchip", o.Get("onchip"))
+	}
+}
+
+// noteList records where each name of list key is written, as key.NAME.
+func (m *Mapping) noteList(key string, list *yaml.Node) {
+	if list == nil || list.Kind != yaml.SequenceNode {
+		return
+	}
+	for _, n := range list.Content {
+		m.spots.NoteNode(key+"."+n.Value, n)
 	}
 }
 

@@ -15,26 +15,29 @@ type Report struct {
 	Searched []string `json:"mapping_search,omitempty"` // the values a mapping search chose
 	// MappingDerived says no mapping was given: DeriveMapping wrote it, and
 	// MappingSpec is its text with the search's choice (save it to edit).
-	MappingDerived  bool               `json:"mapping_derived,omitempty"`
-	MappingSpec     string             `json:"mapping_spec,omitempty"`
-	Shape           map[string]int64   `json:"shape"`
-	LatencyS        float64            `json:"latency_s"`
-	Cycles          float64            `json:"cycles"`
-	TrafficBytes    float64            `json:"traffic_bytes"`
-	EnergyPJ        float64            `json:"energy_pj"`
-	Utilization     map[string]float64 `json:"utilization"`
-	EinsumActivity  map[string]float64 `json:"einsum_activity"`
-	BufferPeakBytes map[string]float64 `json:"buffer_peak_bytes"`
-	BufferNeedBytes map[string]float64 `json:"buffer_need_bytes"`
-	AreaUM2         float64            `json:"area_um2"`
-	AreaParts       map[string]float64 `json:"area_parts_um2"`
-	Derived         map[string]int64   `json:"derived"`
-	EnergyByAction  map[string]float64 `json:"energy_by_action_pj"`
-	Einsums         []EinsumPlan       `json:"einsums"`
-	Groups          int64              `json:"groups"`
-	SimulatedOps    int64              `json:"simulated_ops"`
-	SkippedIters    int64              `json:"fast_forwarded_iterations"`
-	Warnings        []string           `json:"warnings,omitempty"`
+	MappingDerived bool             `json:"mapping_derived,omitempty"`
+	MappingSpec    string           `json:"mapping_spec,omitempty"`
+	Shape          map[string]int64 `json:"shape"`
+	LatencyS       float64          `json:"latency_s"`
+	Cycles         float64          `json:"cycles"`
+	TrafficBytes   float64          `json:"traffic_bytes"`
+	// TrafficSkippedBytes is the DRAM traffic masked tiles leave
+	// untransferred (not in TrafficBytes): what the masks save.
+	TrafficSkippedBytes float64            `json:"traffic_skipped_bytes,omitempty"`
+	EnergyPJ            float64            `json:"energy_pj"`
+	Utilization         map[string]float64 `json:"utilization"`
+	EinsumActivity      map[string]float64 `json:"einsum_activity"`
+	BufferPeakBytes     map[string]float64 `json:"buffer_peak_bytes"`
+	BufferNeedBytes     map[string]float64 `json:"buffer_need_bytes"`
+	AreaUM2             float64            `json:"area_um2"`
+	AreaParts           map[string]float64 `json:"area_parts_um2"`
+	Derived             map[string]int64   `json:"derived"`
+	EnergyByAction      map[string]float64 `json:"energy_by_action_pj"`
+	Einsums             []EinsumPlan       `json:"einsums"`
+	Groups              int64              `json:"groups"`
+	SimulatedOps        int64              `json:"simulated_ops"`
+	SkippedIters        int64              `json:"fast_forwarded_iterations"`
+	Warnings            []string           `json:"warnings,omitempty"`
 	// Selections says how each tensor a data-dependent filter reads was
 	// costed (from its values, a declared density, or assumed dense).
 	Selections []SelectionUse `json:"selections,omitempty"`
@@ -56,7 +59,7 @@ func simulateOne(c *einsum.Cascade, a *arch.Spec, m *Mapping, shape map[string]i
 		LatencyS: r.Seconds, Cycles: r.Cycles, TrafficBytes: r.TrafficBytes, EnergyPJ: r.EnergyPJ,
 		Utilization: r.Utilization, EinsumActivity: r.Activity, BufferPeakBytes: r.BufferPeak, BufferNeedBytes: plan.Need,
 		Derived: plan.Derived, EnergyByAction: r.EnergyByAction, Einsums: plan.Einsums, Groups: plan.Groups,
-		SimulatedOps: r.Issued, SkippedIters: r.Skipped, Warnings: plan.Warnings, Selections: plan.Selections}
+		SimulatedOps: r.Issued, SkippedIters: r.Skipped, Warnings: plan.Warnings, Selections: plan.Selections, TrafficSkippedBytes: plan.TrafficSkipped}
 	for k, v := range plan.Sizes {
 		rep.Shape[k] = v
 	}

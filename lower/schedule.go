@@ -271,6 +271,7 @@ func (sc *scheduler) emitLoad(p *eplan, own, l *sim.Loop, lx *xfer) error {
 	if l == sc.group {
 		f = lw.share(p).group
 	}
+	lw.skippedBytes += ld.Bytes * (1 - f)
 	ld.Cycles *= f / n
 	ld.Bytes *= f / n
 	ld.Actions[sc.dram.Name+".read"] = ld.Bytes / sc.dram.WidthBytes
@@ -343,6 +344,7 @@ func (sc *scheduler) emitStore(p *eplan, own *sim.Loop, writeBytes float64) erro
 	if own == sc.group {
 		f = lw.share(p).group
 	}
+	lw.skippedBytes += writeBytes * (1 - f)
 	st := &sim.Op{Name: "store " + p.e.Name(), Unit: sc.dramUnit, Cycles: writeBytes * f / sc.bytesPerCycle / n, PEFrac: 1,
 		Bytes: writeBytes * f / n, Stage: p.stage + lw.m.Writeback, Actions: map[string]float64{},
 		Deps: []sim.Dep{{Op: p.op, Loop: own}}}

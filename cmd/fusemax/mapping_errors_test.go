@@ -50,6 +50,10 @@ func TestMappingValueErrors(t *testing.T) {
 			`fits.yaml:17:11: derive.P1.fits names "L2", which is not an on-chip level of fusemax-cloud (name one of: L3)`},
 		{edit("inst.yaml", binding, "instances: [B, H]", "instances: [B, P]"), "fusemax-cloud", "1K",
 			"inst.yaml:9:16: instances: P is a rank of cascade attention_1pass, not an independent copy"},
+		{edit("onchip.yaml", binding, "onchip: [Q, BK", "onchip: [Q, ZZ, BK"), "fusemax-cloud", "1K",
+			"onchip.yaml:19:13: onchip: cascade attention_1pass has no tensor ZZ"},
+		{edit("stages.yaml", binding, "\nwriteback: 1", "\nstages: {ZZ: 1}\nwriteback: 1"), "fusemax-cloud", "1K",
+			"stages.yaml:22:10: stages.ZZ: cascade attention_1pass has no Einsum ZZ that does work"},
 		// The mapping's M0 = 2d.rows does not divide the shape's M.
 		{"fusemax-binding", "fusemax-cloud", "100",
 			"fusemax-binding.yaml:11:7: split of M into M1, M0: 256 does not divide M=100 (the mapping sets M0 = 2d.rows = 256; give a shape this divides, or give M0 in --shape)"},
@@ -59,6 +63,31 @@ func TestMappingValueErrors(t *testing.T) {
 			"fusemax-binding.yaml:15:3: derive.P1: no P1 fits L3: even P1=1 keeps 132096 bytes in L3, which holds 16384 (capacity at " + small + ":16:15); give L3 at least 132096 bytes, or tile the other ranks smaller"},
 		{"unfused", small, "64K",
 			"unfused.yaml:10:1: the mapping keeps 16777216 bytes in L3, which holds 16384 (capacity at " + small + ":16:15): tile less, give L3 more capacity, or declare a spill fraction"},
+	}
+	// Multi-device and GPU mappings: the same, for their values.
+	ring, err := os.ReadFile("../../specs/mapping/ring.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const shape = "B=1,H=32,E=128,F=128,M=8192,P=8192"
+	for _, c := range []struct {
+		args []string
+		err  string
+	}{
+		{[]string{"--system", "8xa100-nvlink", "--mapping", edit("shardE.yaml", ring, "M: ring}", "E: ring}")},
+			"shardE.yaml:9:21: mask_tile.M: M is not a sharded rank ({E: ring, P: devices})"},
+		{[]string{"--system", "8xa100-nvlink", "--mapping", edit("heads.yaml", ring, "heads: H ", "heads: Q "), "--set", "mapping.group=4"},
+			"heads.yaml:8:8: heads: the shape gives no size for Q, the heads rank that 2 groups of 4 devices shard (give Q in --shape)"},
+		{[]string{"--arch", "h100-sxm5-80gb", "--mapping", "fa3", "--set", "mapping.warps=6"},
+			"--set warps=6: 6 warps do not make whole warpgroups of 4 (consumer: warpgroup): give a multiple of 4"},
+		{[]string{"--arch", "h100-sxm5-80gb", "--mapping", "fa3", "--set", "mapping.stages=8"},
+			"fa3.yaml:32:8: a 128×176 tile with 8 stages keeps 736 KiB in shared memory; one CTA may allocate 227 KiB"},
+	} {
+		args := append([]string{"simulate", "attention_1pass", "--shape", shape}, c.args...)
+		out, errOut, code := run(t, args...)
+		if code != 1 || !strings.Contains(errOut, c.err) || out != "" || strings.Contains(errOut, "goroutine") {
+			t.Errorf("fusemax %s: exit %d, stdout %.100q, stderr %q; want exit 1, %q", strings.Join(args[1:], " "), code, out, errOut, c.err)
+		}
 	}
 	for _, c := range cases {
 		kernel := "attention_1pass"

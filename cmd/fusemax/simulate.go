@@ -272,7 +272,11 @@ func writeReportTable(w io.Writer, r *lower.Report) {
 	der = append(der, fmt.Sprintf("groups=%d", r.Groups))
 	fmt.Fprintf(tw, "derived\t%s\n", strings.Join(der, " "))
 	fmt.Fprintf(tw, "latency\t%.6g s (%.6g cycles)\n", r.LatencyS, r.Cycles)
-	fmt.Fprintf(tw, "traffic\t%.6g B\n", r.TrafficBytes)
+	if r.TrafficSkippedBytes > 0 {
+		fmt.Fprintf(tw, "traffic\t%.6g B (masked tiles leave %.6g B untransferred)\n", r.TrafficBytes, r.TrafficSkippedBytes)
+	} else {
+		fmt.Fprintf(tw, "traffic\t%.6g B\n", r.TrafficBytes)
+	}
 	fmt.Fprintf(tw, "energy\t%.6g pJ (%.4g J)\n", r.EnergyPJ, r.EnergyPJ*1e-12)
 	fmt.Fprintf(tw, "area\t%.6g mm2\n", r.AreaUM2*1e-6)
 	var util []string

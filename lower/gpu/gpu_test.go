@@ -112,9 +112,9 @@ func TestCascadesTheMappingCannotExpress(t *testing.T) {
 
 func TestMappingAndSpecErrors(t *testing.T) {
 	for _, c := range []struct{ gpuName, mapping, shape, want string }{
-		{"a100-sxm4-80gb", "fa3", "B=1,H=1,E=64,F=64,M=1024,P=1024", "lacks"},           // no wgmma on Ampere
-		{"h100-sxm5-80gb", "fa2", "B=1,H=1,E=512,F=512,M=1024,P=1024", "no tile"},       // head dim beyond the table
-		{"h100-sxm5-80gb", "fa2", "B=1,H=1,E=64,F=64,M=1024,P=1024,M0=32", "conflicts"}, // the mapping sets M0
+		{"a100-sxm4-80gb", "fa3", "B=1,H=1,E=64,F=64,M=1024,P=1024", "fa3.yaml:19:6: mapping fa3 issues wgmma products, which a100-sxm4-80gb lacks"}, // no wgmma on Ampere
+		{"h100-sxm5-80gb", "fa2", "B=1,H=1,E=512,F=512,M=1024,P=1024", "fa2.yaml:28:1: tiles: no row for head dimension E=512"},                      // head dim beyond the table
+		{"h100-sxm5-80gb", "fa2", "B=1,H=1,E=64,F=64,M=1024,P=1024,M0=32", "conflicts"},                                                              // the mapping sets M0
 		{"h100-sxm5-80gb", "fa2", "B=1,H=1,X=3,E=64,F=64,M=1024,P=1024", "X"},
 	} {
 		_, err := simulate(t, "attention_1pass", c.gpuName, c.mapping, c.shape)
@@ -122,7 +122,7 @@ func TestMappingAndSpecErrors(t *testing.T) {
 			t.Errorf("%s %s %s: %v, want %q", c.gpuName, c.mapping, c.shape, err, c.want)
 		}
 	}
-	if _, err := simulate(t, "attention_1pass", "h100-sxm5-80gb", "fa2", "B=1,H=1,E=128,F=128,M=1024,P=1024", "block_n=512"); err == nil || !strings.Contains(err.Error(), "registers") {
+	if _, err := simulate(t, "attention_1pass", "h100-sxm5-80gb", "fa2", "B=1,H=1,E=128,F=128,M=1024,P=1024", "block_n=512"); err == nil || !strings.Contains(err.Error(), "--set block_n=512: a 128×512 tile needs about") {
 		t.Errorf("a 128×512 tile: %v, want a register error", err)
 	}
 	if _, err := LoadMapping("fa3", []string{"pingpong=maybe"}); err == nil || !strings.Contains(err.Error(), "true or false") {
@@ -230,10 +230,23 @@ func FuzzParseMapping(f *testing.F) {
 		}
 		f.Add(src)
 	}
+	c := cascade(f, "attention_1pass")
+	h100, err := arch.Load("h100-sxm5-80gb", nil)
+	if err != nil {
+		f.Fatal(err)
+	}
+	shape := parseShape(f, "B=1,H=2,E=64,F=64,M=1024,P=1024")
 	f.Fuzz(func(t *testing.T, src []byte) {
 		m, err := ParseMapping("fuzz.yaml", src, nil)
 		if err == nil && m == nil {
 			t.Fatal("nil mapping without an error")
+		}
+		if err != nil {
+			return
+		}
+		// A mapping that loads must simulate or fail cleanly.
+		if _, err := Simulate(c, h100, m, shape, "fp16"); err != nil && strings.Contains(err.Error(), "runtime error") {
+			t.Fatal(err)
 		}
 	})
 }

@@ -2,7 +2,6 @@ package gpu
 
 import (
 	"container/heap"
-	"fmt"
 	"math"
 	"sort"
 
@@ -41,12 +40,12 @@ func occupancy(sm *arch.SM, m *Mapping, w *work, t Tile, bytes float64) (Occupan
 	groups, groupThreads := t.Warps, int64(32)
 	if m.Consumer == "warpgroup" {
 		if t.Warps%4 != 0 {
-			return o, fmt.Errorf("%s: %d warps do not make whole warpgroups", m.File, t.Warps)
+			return o, m.errorAt(m.tileAt(t, "warps"), false, "%d warps do not make whole warpgroups of 4 (consumer: warpgroup): give a multiple of 4", t.Warps)
 		}
 		groups, groupThreads = t.Warps/4, 128
 	}
 	if t.BlockM%groups != 0 {
-		return o, fmt.Errorf("%s: block_m=%d does not split evenly over %d consumers", m.File, t.BlockM, groups)
+		return o, m.errorAt(m.tileAt(t, "block_m"), false, "block_m=%d does not split evenly over %d consumers: give a multiple of %d", t.BlockM, groups, groups)
 	}
 	rows := float64(t.BlockM / groups)
 	outW, inW := w.StoreRow/bytes, w.LoadRow/bytes
@@ -69,10 +68,10 @@ func occupancy(sm *arch.SM, m *Mapping, w *work, t Tile, bytes float64) (Occupan
 		}
 	}
 	if o.Registers > o.RegisterLimit {
-		return o, fmt.Errorf("%s: a %d×%d tile needs about %d registers per consumer thread, more than the %d this CTA may hold; use a smaller block_n or block_m (--set mapping.block_n=...)", m.File, t.BlockM, t.BlockN, o.Registers, o.RegisterLimit)
+		return o, m.errorAt(m.tileAt(t, "block_n"), false, "a %d×%d tile needs about %d registers per consumer thread, more than the %d this CTA may hold; use a smaller block_n or block_m (--set mapping.block_n=...)", t.BlockM, t.BlockN, o.Registers, o.RegisterLimit)
 	}
 	if o.ThreadsPerCTA > sm.MaxThreads {
-		return o, fmt.Errorf("%s: %d threads per CTA exceed the SM's %d", m.File, o.ThreadsPerCTA, sm.MaxThreads)
+		return o, m.errorAt(m.tileAt(t, "warps"), false, "%d warps make %d threads per CTA, more than the SM's %d: give fewer warps", t.Warps, o.ThreadsPerCTA, sm.MaxThreads)
 	}
 	var streams float64
 	for _, s := range w.Streams {
@@ -81,7 +80,7 @@ func occupancy(sm *arch.SM, m *Mapping, w *work, t Tile, bytes float64) (Occupan
 	o.SharedBytes = float64(t.BlockM)*w.LoadRow + float64(m.Stages)*streams
 	o.RegisterBytes = float64(ctaRegs) * 4
 	if o.SharedBytes > sm.SharedPerCTA {
-		return o, fmt.Errorf("%s: a %d×%d tile with %d stages keeps %.0f KiB in shared memory; one CTA may allocate %.0f KiB", m.File, t.BlockM, t.BlockN, m.Stages, o.SharedBytes/1024, sm.SharedPerCTA/1024)
+		return o, m.errorAt(m.tileAt(t, "block_n"), false, "a %d×%d tile with %d stages keeps %.0f KiB in shared memory; one CTA may allocate %.0f KiB: use fewer stages or a smaller block_n or block_m", t.BlockM, t.BlockN, m.Stages, o.SharedBytes/1024, sm.SharedPerCTA/1024)
 	}
 	lim := []struct {
 		n    int64

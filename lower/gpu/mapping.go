@@ -1,7 +1,6 @@
 package gpu
 
 import (
-	"fmt"
 	"sort"
 	"strconv"
 	"strings"
@@ -41,11 +40,30 @@ type Mapping struct {
 	Override     Tile           // block_m, block_n, warps given at top level (0: from the table)
 	GEMMTile     [3]int64       // unfused: the GEMM kernels' block of rows, columns and reduction
 	ElementsCTA  int64          // unfused: elements one CTA of an element-wise kernel handles
+	// spots is where the values checked against the cascade and the GPU
+	// are written (top-level keys; a tile table row as tiles.HD).
+	spots *specs.Spots
 }
 
 // Tile is one row of the tile table.
 type Tile struct {
 	BlockM, BlockN, MaskedBlockN, Warps int64
+	row                                 string // where the row is written (tiles.HD), for messages
+}
+
+// errorAt is an error at the value written at path (a key of spots), or
+// at its key with atKey.
+func (m *Mapping) errorAt(path string, atKey bool, format string, args ...any) error {
+	return m.spots.Errorf(path, atKey, format, args...)
+}
+
+// tileAt is where tile field key (block_m, block_n, warps) of t is
+// written: the top-level override, else t's table row.
+func (m *Mapping) tileAt(t Tile, key string) string {
+	if m.spots.Value(key) != nil {
+		return key
+	}
+	return t.row
 }
 
 // IsMapping reports whether a mapping reference names a GPU mapping, so
@@ -77,7 +95,10 @@ func decodeMapping(d *specs.Doc) (*Mapping, error) {
 	if k := o.Str("kind", true); k != "gpu" && k != "" {
 		o.Failf(o.Get("kind"), "mapping.kind must be gpu for a GPU mapping, not %q", k)
 	}
-	m := &Mapping{File: d.File, Name: o.Str("name", true), Family: o.Str("family", false), Tiles: map[int64]Tile{}}
+	m := &Mapping{File: d.File, Name: o.Str("name", true), Family: o.Str("family", false), Tiles: map[int64]Tile{}, spots: d.Spots()}
+	for _, k := range []string{"mma", "copy", "warp_specialized", "query", "key", "key_block", "tiles", "block_m", "block_n", "warps"} {
+		m.spots.Note(k, o, k)
+	}
 	m.Style = oneOf(o, "style", "fused", "fused", "unfused")
 	m.Instances = o.StrList("instances")
 	m.MMA = o.Str("mma", true)
@@ -117,6 +138,10 @@ func decodeMapping(d *specs.Doc) (*Mapping, error) {
 			continue
 		}
 		m.Tiles[hd] = decodeTile(tt.Sub(k, true), true)
+		row := m.Tiles[hd]
+		row.row = "tiles." + k
+		m.Tiles[hd] = row
+		m.spots.Note(row.row, tt, k)
 	}
 	tt.Done()
 	m.Override = decodeTile(o, false)
@@ -173,7 +198,7 @@ func (m *Mapping) tileFor(hd int64, masked bool) (Tile, error) {
 		}
 	}
 	if !found {
-		return Tile{}, fmt.Errorf("%s: no tile for head dimension %s=%d (the table covers up to %d)", m.File, m.HeadDim, hd, keys[len(keys)-1])
+		return Tile{}, m.errorAt("tiles", true, "tiles: no row for head dimension %s=%d (the table covers up to %d): add a row %d: {block_m: ..., block_n: ..., warps: ...}", m.HeadDim, hd, keys[len(keys)-1], hd)
 	}
 	if masked && t.MaskedBlockN > 0 {
 		t.BlockN = t.MaskedBlockN

@@ -86,7 +86,7 @@ func Simulate(c *einsum.Cascade, a *arch.Spec, m *Mapping, shape map[string]int6
 	}
 	peak := g.SM.MMA[m.MMA][dtype]
 	if _, ok := g.SM.MMA[m.MMA]; !ok {
-		return nil, fmt.Errorf("%s: mapping %s issues %s products, which %s lacks (it has %s)", m.File, m.Name, m.MMA, a.Name, strings.Join(g.SM.Paths(), ", "))
+		return nil, m.errorAt("mma", false, "mapping %s issues %s products, which %s lacks (it has %s)", m.Name, m.MMA, a.Name, strings.Join(g.SM.Paths(), ", "))
 	}
 	if peak == 0 {
 		return nil, fmt.Errorf("%s: %s has no %s rate for %s", a.File, a.Name, m.MMA, dtype)
@@ -95,10 +95,10 @@ func Simulate(c *einsum.Cascade, a *arch.Spec, m *Mapping, shape map[string]int6
 		return simulateUnfused(c, a, m, shape, dtype, bytes)
 	}
 	if m.Copy != "" && !contains(g.SM.Copy, m.Copy) {
-		return nil, fmt.Errorf("%s: mapping %s copies tiles with %s, which %s lacks (it has %s)", m.File, m.Name, m.Copy, a.Name, strings.Join(g.SM.Copy, ", "))
+		return nil, m.errorAt("copy", false, "mapping %s copies tiles with %s, which %s lacks (it has %s)", m.Name, m.Copy, a.Name, strings.Join(g.SM.Copy, ", "))
 	}
 	if m.WarpSpecial && m.Copy != "tma" {
-		return nil, fmt.Errorf("%s: a warp-specialised producer issues bulk (tma) copies; set copy: tma or warp_specialized=false", m.File)
+		return nil, m.errorAt("warp_specialized", false, "a warp-specialised producer issues bulk (tma) copies; set copy: tma or warp_specialized: false")
 	}
 	d, err := prepare(c, g, m, shape, bytes)
 	if err != nil {

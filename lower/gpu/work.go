@@ -75,7 +75,7 @@ func checkFused(c *einsum.Cascade, m *Mapping) (query, key, block *einsum.Rank, 
 		what string
 	}{{query, m.Query, "query"}, {key, m.Key, "key"}} {
 		if x.r == nil {
-			return nil, nil, nil, nil, fmt.Errorf("%s: mapping.%s names rank %s, which cascade %s lacks (it has %s)", m.File, x.what, x.name, c.Name, rankNames(c))
+			return nil, nil, nil, nil, m.errorAt(x.what, false, "mapping.%s names rank %s, which cascade %s lacks (it has %s)", x.what, x.name, c.Name, rankNames(c))
 		}
 	}
 	rep, err := passes.Analyze(c, key.Name)
@@ -86,7 +86,7 @@ func checkFused(c *einsum.Cascade, m *Mapping) (query, key, block *einsum.Rank, 
 		return nil, nil, nil, nil, fmt.Errorf("%s: cascade %s takes %d passes over %s (fusemax passes %s); %s keeps a query block's state on chip for one pass over the keys: use mapping standard, or a 1-pass cascade", m.File, c.Name, rep.Passes, key.Name, c.Name, m.Name)
 	}
 	if block == nil || block.Parent != key || len(key.Parts) != 2 || key.Parts[1] != block {
-		return nil, nil, nil, nil, fmt.Errorf("%s: cascade %s does not split %s into key blocks ending in %s (split %s into %s1, %s); %s streams K/V one key block per step", m.File, c.Name, m.Key, m.KeyBlock, m.Key, m.Key, m.KeyBlock, m.Name)
+		return nil, nil, nil, nil, m.errorAt("key_block", false, "cascade %s does not split %s into key blocks ending in %s (split %s into %s1, %s); %s streams K/V one key block per step", c.Name, m.Key, m.KeyBlock, m.Key, m.Key, m.KeyBlock, m.Name)
 	}
 	for _, l := range c.Loops {
 		if l.Var == key.Parts[0] {

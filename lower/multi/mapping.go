@@ -1,7 +1,6 @@
 package multi
 
 import (
-	"fmt"
 	"sort"
 	"strings"
 
@@ -41,6 +40,15 @@ type Mapping struct {
 	// Buffers is how many key/value blocks a device holds at once: the one it
 	// computes on and Buffers-1 in flight.
 	Buffers int64
+	// spots is where schedule, shard.R, group, heads and mask_tile.R are
+	// written, for the checks against the cascade and the system.
+	spots *specs.Spots
+}
+
+// errorAt is an error at the value written at path (a key of spots), or
+// at its key with atKey.
+func (m *Mapping) errorAt(path string, atKey bool, format string, args ...any) error {
+	return m.spots.Errorf(path, atKey, format, args...)
 }
 
 // LoadMapping reads a sharding mapping by file path or built-in name
@@ -71,18 +79,13 @@ func IsSharding(ref string) bool {
 
 // ParseMapping is LoadMapping for text already read.
 func ParseMapping(file string, src []byte, sets []string) (*Mapping, error) {
-	d, err := specs.Parse(file, src)
+	d, err := specs.ParseWithSets(file, src, sets)
 	if err != nil {
 		return nil, err
 	}
-	for _, s := range sets {
-		if err := d.Set(s); err != nil {
-			return nil, err
-		}
-	}
 	var errs specs.Errors
 	top := d.Obj(d.Root, "mapping", &errs)
-	m := &Mapping{File: d.File, Shard: map[string]string{}, MaskTile: map[string]int64{}}
+	m := &Mapping{File: d.File, Shard: map[string]string{}, MaskTile: map[string]int64{}, spots: d.Spots()}
 	m.Name = top.Str("name", true)
 	m.Kernel = top.Str("kernel", false)
 	m.Schedule = top.Str("schedule", true)
@@ -92,21 +95,26 @@ func ParseMapping(file string, src []byte, sets []string) (*Mapping, error) {
 	if top.Get("buffers") != nil {
 		m.Buffers = top.Int("buffers", false, 1)
 	}
+	for _, k := range []string{"schedule", "heads", "group", "shard"} {
+		m.spots.Note(k, top, k)
+	}
 	sh := top.Sub("shard", true)
 	for _, r := range sh.Keys() {
 		m.Shard[r] = sh.Str(r, true)
+		m.spots.Note("shard."+r, sh, r)
 	}
 	sh.Done()
 	mt := top.Sub("mask_tile", false)
 	for _, r := range mt.Keys() {
 		m.MaskTile[r] = mt.Int(r, true, 1)
+		m.spots.Note("mask_tile."+r, mt, r)
 	}
 	mt.Done()
 	top.Done()
 	if err := errs.Err(); err != nil {
 		return nil, err
 	}
-	if err := m.check(top); err != nil {
+	if err := m.check(); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -120,23 +128,23 @@ var want = map[string][2][]string{
 	Ulysses: {{ShardDevices}, {ShardDevices}},
 }
 
-func (m *Mapping) check(top *specs.Obj) error {
+func (m *Mapping) check() error {
 	w, ok := want[m.Schedule]
 	if !ok {
-		return fmt.Errorf("%s: schedule must be ring, striped, tree or ulysses, not %q", m.File, m.Schedule)
+		return m.errorAt("schedule", false, "schedule must be ring, striped, tree or ulysses, not %q", m.Schedule)
 	}
 	if len(m.Shard) != 2 {
-		return fmt.Errorf("%s: shard must name two ranks, the queries' and the keys' (e.g. {P: devices, M: ring}), not %d", m.File, len(m.Shard))
+		return m.errorAt("shard", true, "shard must name two ranks, the queries' and the keys' (e.g. {P: devices, M: ring}), not %d", len(m.Shard))
 	}
 	vals := m.shardValues()
 	okPair := func(a, b string) bool { return has(w[0], a) && has(w[1], b) }
 	if !okPair(vals[0], vals[1]) && !okPair(vals[1], vals[0]) {
-		return fmt.Errorf("%s: schedule %s shards its ranks as {keys: %s, queries: %s}, not %s", m.File, m.Schedule,
+		return m.errorAt("shard", true, "schedule %s shards its ranks as {keys: %s, queries: %s}, not %s", m.Schedule,
 			strings.Join(w[0], "|"), strings.Join(w[1], "|"), m.shardText())
 	}
-	for r := range m.MaskTile {
+	for _, r := range sortedRanks(m.MaskTile) {
 		if _, ok := m.Shard[r]; !ok {
-			return fmt.Errorf("%s: mask_tile.%s: %s is not a sharded rank (%s)", m.File, r, r, m.shardText())
+			return m.errorAt("mask_tile."+r, true, "mask_tile.%s: %s is not a sharded rank (%s)", r, r, m.shardText())
 		}
 	}
 	return nil

@@ -154,7 +154,9 @@ func TestSimulateErrors(t *testing.T) {
 	}{
 		{"attention_1pass", "8xa100-nvlink", nil, "ring", nil, attnShape(8190, 8190), Options{}, "does not divide among 8 devices"},
 		{"attention_1pass", "8xa100-nvlink", nil, "ring", []string{"group=3"}, shape, Options{}, "group = 3 does not divide"},
-		{"attention_1pass", "8xa100-nvlink", nil, "ring", []string{"group=4", "heads=X"}, shape, Options{}, "names no heads rank in the shape"},
+		{"attention_1pass", "8xa100-nvlink", nil, "ring", []string{"group=4", "heads=X"}, shape, Options{}, "the shape gives no size for X, the heads rank"},
+		{"attention_1pass", "8xa100-nvlink", nil, "ring", []string{"group=3"}, shape, Options{}, "--set group=3: group = 3 does not divide the 8 devices of 8xa100-nvlink (give a divisor of 8)"},
+		{"attention_1pass", "8xa100-nvlink", nil, "ring", []string{"schedule=spiral"}, shape, Options{}, "--set schedule=spiral: schedule must be ring, striped, tree or ulysses"},
 		{"attention_3pass", "8xa100-nvlink", nil, "tree", nil, attnShape(1, 8192), Options{}, "has none"},
 		{"attention_1pass", "8xa100-nvlink", []string{"count=6"}, "tree", nil, attnShape(1, 6144), Options{}, "power-of-two"},
 		{"attention_1pass", "tpuv4-4x4-torus", nil, "ring", nil, attnShape(16384, 16384), Options{}, "only the ideal mode"},
@@ -209,6 +211,12 @@ func FuzzParseMapping(f *testing.F) {
 		_, src, _ := specs.Read("mapping", n)
 		f.Add(src)
 	}
+	c := cascade(f, "attention_1pass")
+	sys, err := arch.LoadSystem("8xa100-nvlink", nil)
+	if err != nil {
+		f.Fatal(err)
+	}
+	shape := map[string]int64{"B": 1, "H": 8, "E": 64, "F": 64, "P": 4096, "M": 4096}
 	f.Fuzz(func(t *testing.T, src []byte) {
 		m, err := ParseMapping("f.yaml", src, nil)
 		if err != nil {
@@ -216,6 +224,12 @@ func FuzzParseMapping(f *testing.F) {
 		}
 		if len(m.Shard) != 2 {
 			t.Fatalf("accepted a mapping sharding %d ranks", len(m.Shard))
+		}
+		// A mapping that loads must simulate or fail cleanly.
+		for _, opt := range []Options{{Ideal: true}, {}} {
+			if _, err := Simulate(c, sys, m, shape, opt); err != nil && strings.Contains(err.Error(), "runtime error") {
+				t.Fatal(err)
+			}
 		}
 	})
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/bits"
+	"strings"
 
 	"github.com/fusemax/fusemax/arch"
 	"github.com/fusemax/fusemax/einsum"
@@ -162,10 +163,10 @@ func (r *run) ranks() error {
 	for _, name := range sortedRanks(r.m.Shard) {
 		rk := r.c.Rank(name)
 		if rk == nil || rk.Parent != nil {
-			return fmt.Errorf("%s: shard.%s: cascade %s has no unsplit rank %s", r.m.File, name, r.c.Name, name)
+			return r.m.errorAt("shard."+name, true, "shard.%s: cascade %s has no unsplit rank %s (shard one of: %s)", name, r.c.Name, name, unsplitRanks(r.c))
 		}
 		if _, ok := r.shape[name]; !ok {
-			return fmt.Errorf("the shape gives no size for %s, which %s shards", name, r.m.File)
+			return r.m.errorAt("shard."+name, true, "the shape gives no size for %s, which the mapping shards (give it in --shape)", name)
 		}
 		if indexesOutput(r.c, rk) {
 			r.query = name
@@ -174,7 +175,7 @@ func (r *run) ranks() error {
 		}
 	}
 	if r.query == "" || r.key == "" {
-		return fmt.Errorf("%s: shard must name one rank that indexes an output of %s (the queries) and one that does not (the keys)", r.m.File, r.c.Name)
+		return r.m.errorAt("shard", true, "shard must name one rank that indexes an output of %s (the queries) and one that does not (the keys)", r.c.Name)
 	}
 	if r.m.Schedule != Ulysses {
 		want := ShardRing
@@ -182,11 +183,22 @@ func (r *run) ranks() error {
 			want = ShardDevices
 		}
 		if r.m.Shard[r.key] != want {
-			return fmt.Errorf("%s: schedule %s spreads the keys (%s) as %s, not %s", r.m.File, r.m.Schedule, r.key, want, r.m.Shard[r.key])
+			return r.m.errorAt("shard."+r.key, false, "schedule %s spreads the keys (%s) as %s, not %s", r.m.Schedule, r.key, want, r.m.Shard[r.key])
 		}
 	}
 	r.q, r.k = r.shape[r.query], r.shape[r.key]
 	return nil
+}
+
+// unsplitRanks names the ranks of c a mapping may shard.
+func unsplitRanks(c *einsum.Cascade) string {
+	var names []string
+	for _, rk := range c.Ranks {
+		if rk.Parent == nil {
+			names = append(names, rk.Name)
+		}
+	}
+	return strings.Join(names, ", ")
 }
 
 func indexesOutput(c *einsum.Cascade, rk *einsum.Rank) bool {
@@ -212,7 +224,7 @@ func (r *run) devices() error {
 		r.g = r.m.Group
 	}
 	if r.g > n || n%r.g != 0 {
-		return fmt.Errorf("%s: group = %d does not divide the %d devices of %s", r.m.File, r.g, n, r.sys.Name)
+		return r.m.errorAt("group", false, "group = %d does not divide the %d devices of %s (give a divisor of %d)", r.g, n, r.sys.Name, n)
 	}
 	r.groups = n / r.g
 	div := func(what string, size, by int64) error {
@@ -225,8 +237,11 @@ func (r *run) devices() error {
 	if r.m.Heads != "" {
 		heads = r.shape[r.m.Heads]
 	}
-	if r.groups > 1 && (r.m.Heads == "" || heads == 0) {
-		return fmt.Errorf("%s: %d groups of %d devices shard the heads, but the mapping names no heads rank in the shape", r.m.File, r.groups, r.g)
+	if r.groups > 1 && r.m.Heads != "" && heads == 0 {
+		return r.m.errorAt("heads", false, "heads: the shape gives no size for %s, the heads rank that %d groups of %d devices shard (give %s in --shape)", r.m.Heads, r.groups, r.g, r.m.Heads)
+	}
+	if r.groups > 1 && r.m.Heads == "" {
+		return r.m.errorAt("group", false, "%d groups of %d devices shard the heads, but the mapping names no heads rank in the shape (set heads, or group: %d)", r.groups, r.g, n)
 	}
 	checks := []error{div("heads "+r.m.Heads, heads, r.groups), div(r.key, r.k, r.g)}
 	if r.m.Shard[r.query] != ShardReplicated {
