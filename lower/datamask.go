@@ -93,6 +93,23 @@ func DataFilterTensors(c *einsum.Cascade) []string {
 	return out
 }
 
+// decidesFilter reports whether access a of e is only a data filter's
+// read (Sel in QK[m1, m0: Sel[m1, p] > 0, p]): what a tile's skipping is
+// decided by, so it is read even for a tile that is then skipped.
+func decidesFilter(e *einsum.Einsum, a *einsum.Access) bool {
+	for _, f := range e.Filters {
+		if f.Data == nil {
+			continue
+		}
+		for _, x := range []einsum.Expr{f.Data.X, f.Data.Y} {
+			if r, ok := x.(*einsum.Read); ok && r.Access == a {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // dpred is a data-dependent predicate over an operation's points: the
 // element of t at index (forms over the operation's variables) compared
 // with a constant.

@@ -34,7 +34,7 @@ func blockSparse(t *testing.T, selDims, selIndex string) *einsum.Cascade {
 }
 
 // sparseShape is M = P = 4096 with 256-key blocks, in query groups of 1024
-// (four 256-query tiles of the 2D array).
+// (four 256-query tiles of the 2D array), Sel read from DRAM.
 var sparseShape = map[string]int64{"B": 1, "H": 1, "E": 64, "F": 64, "M": 4096, "P": 4096, "M0": 256}
 
 func sparseRun(t *testing.T, c *einsum.Cascade, sels map[string]Selection) *Report {
@@ -43,7 +43,7 @@ func sparseRun(t *testing.T, c *einsum.Cascade, sels map[string]Selection) *Repo
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := LoadMapping("fusemax-binding", sparseShape, []string{"tile.P=1024"})
+	m, err := LoadMapping("fusemax-binding", sparseShape, []string{"tile.P=1024", "offchip=[Q, K, V, Sel, AV]"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,6 +146,15 @@ func TestDataMaskFromDensity(t *testing.T) {
 		t.Logf("Sel[%s] d=%g: 2D busy %.4g / %.4g s = %.4f, latency ratio %.4f", tc.index, tc.d, busy, denseBusy, busy/denseBusy, r.LatencyS/dense.LatencyS)
 		if math.Abs(busy/denseBusy-tc.want) > 1e-9 {
 			t.Errorf("Sel[%s] at density %g: 2D array busy %.6f of dense, want %.6f", tc.index, tc.d, busy/denseBusy, tc.want)
+		}
+		if saved := dense.TrafficBytes - r.TrafficBytes; math.Abs(saved-r.TrafficSkippedBytes) > 1e-9*dense.TrafficBytes {
+			t.Errorf("Sel[%s] at density %g: %g B reported untransferred, dense moves %g B more", tc.index, tc.d, r.TrafficSkippedBytes, saved)
+		}
+		// Nothing selected: no Q, K or V tile is read, but Sel is, whole (a
+		// tile is known to be skipped only once its selection is read),
+		// and AV is written (2-byte words).
+		if want := 2 * (64*4096 + 16*float64(strings.Count(tc.dims, ",")*4095+1)); tc.d == 0 && r.TrafficBytes != want {
+			t.Errorf("Sel[%s] at density 0: traffic %g B, want %g (AV and Sel only)", tc.index, r.TrafficBytes, want)
 		}
 		if u := r.Selections; len(u) != 1 || u[0].From != SelectionFromDensity || u[0].Density != tc.d {
 			t.Errorf("selections %+v, want Sel at declared density %g", u, tc.d)
