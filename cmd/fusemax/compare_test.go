@@ -9,11 +9,13 @@ import (
 )
 
 func TestCompareCLI(t *testing.T) {
+	t.Parallel()
 	out, errOut, code := run(t, "compare", "attention_3pass", "attention_1pass", "--arch", "fusemax-cloud,flat-cloud", "--workload", "BERT", "--seq", "1K,64K")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	for _, want := range []string{"BERT 1K", "BERT 64K", "attention_1pass @ fusemax-cloud", "speedup", "energy ratio", "util 2d", "bound", "L3 peak", "traffic", "area"} {
+	for _, want := range []string{"BERT 1K", "BERT 64K", "attention_1pass @ fusemax-cloud", "speedup", "energy ratio", "util 2d", "bound", "L3 peak", "traffic", "area",
+		"mapping derived", "no mapping named: bound by cost, as fusemax simulate does without --mapping"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("compare output lacks %q:\n%s", want, out)
 		}
@@ -35,6 +37,7 @@ func TestCompareCLI(t *testing.T) {
 }
 
 func TestCompareCLIErrors(t *testing.T) {
+	t.Parallel()
 	bad := writeFile(t, "r.yaml", "designs:\n  - {label: a, config: fusemax-micro24/flat, colour: red}\nworkloads: [BERT]\nseq: 1K\n")
 	cases := []struct {
 		args []string
@@ -48,6 +51,8 @@ func TestCompareCLIErrors(t *testing.T) {
 		{[]string{"compare", "--config", "fusemax-micro24/flat", "--workload", "BERT", "--seq", "1K..2*2"}, 2, "--seq"},
 		{[]string{"compare", bad}, 1, "r.yaml:2:46: designs[0]: unknown key \"colour\""},
 		{[]string{"compare", bad, "--config", "x"}, 2, "review file"},
+		{[]string{"sweep", bad, "--shape", "B=1"}, 2, "review file"},
+		{[]string{"compare", "attention_1pass", "--arch", "fusemax-cloud", "--workload", "BERT", "--seq", "1K", "--set", "mapping.tile.P=64"}, 1, "needs a mapping"},
 		{[]string{"compare", "--config", "fusemax-micro24/flat", "--workload", "BERT", "--seq", "1K", "--set", "arch.memory.L3.colour=1"}, 1, "colour"},
 	}
 	for _, c := range cases {
@@ -61,6 +66,7 @@ func TestCompareCLIErrors(t *testing.T) {
 // TestSweepShardsCLI: three shards merged by the CLI give the unsharded
 // CSV byte for byte; the Pareto front goes to stderr beside a CSV on stdout.
 func TestSweepShardsCLI(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	args := []string{"sweep", "--config", "fusemax-micro24/binding,fusemax-micro24/cascade", "--set", "arch.arrays.2d.rows=64,256", "--set", "arch.memory.L3.capacity=1KiB,16MiB", "--workload", "BERT", "--seq", "1K..16K*4"}
 	whole, errOut, code := run(t, append(args, "--pareto", "latency,energy")...)
@@ -87,5 +93,31 @@ func TestSweepShardsCLI(t *testing.T) {
 	}
 	if _, errOut, code := run(t, append(args, "--html", filepath.Join(dir, "p.html"))...); code != 2 || !strings.Contains(errOut, "--pareto") {
 		t.Errorf("--html without --pareto: exit %d, %s", code, errOut)
+	}
+}
+
+// TestCompareReviewFileDeterministic: the same review file gives
+// byte-identical output and HTML report, run twice through the command
+// (the GPU review: accelerators and GPUs, points that do not fit included).
+func TestCompareReviewFileDeterministic(t *testing.T) {
+	file := filepath.Join("..", "..", "docs", "reviews", "fusemax-vs-gpus.yaml")
+	var outs, pages [2]string
+	for i := range outs {
+		html := filepath.Join(t.TempDir(), "r.html")
+		out, errOut, code := run(t, "compare", file, "-o", "csv", "--html", html)
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, errOut)
+		}
+		b, err := os.ReadFile(html)
+		if err != nil {
+			t.Fatal(err)
+		}
+		outs[i], pages[i] = out, string(b)
+	}
+	if outs[0] != outs[1] || pages[0] != pages[1] {
+		t.Error("two runs of the same review file differ")
+	}
+	if !strings.Contains(outs[0], "h100-sxm5-80gb,fa3") || !strings.Contains(pages[0], "<title>h200 at 64K:") {
+		t.Error("the GPU designs are missing from the CSV or the report")
 	}
 }

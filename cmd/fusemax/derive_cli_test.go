@@ -11,6 +11,7 @@ import (
 // Without --mapping, simulate derives one, prints it, and --emit-mapping
 // saves it; passing the saved file back gives the same numbers.
 func TestSimulateDerivedMapping(t *testing.T) {
+	t.Parallel()
 	file := filepath.Join(t.TempDir(), "derived.yaml")
 	args := []string{"simulate", "attention_3pass", "--arch", "flat-cloud", "--shape", "B=1,H=2,E=64,F=64,M=1024,P=1024"}
 	out, errOut, code := run(t, append(args, "-o", "json", "--emit-mapping", file)...)
@@ -52,6 +53,7 @@ func TestSimulateDerivedMapping(t *testing.T) {
 // mapping number is rejected at its position before any work (item 3),
 // and --print-schedule prints the lowered program.
 func TestSimulateShapeAndBounds(t *testing.T) {
+	t.Parallel()
 	args := []string{"simulate", "attention_1pass", "--arch", "fusemax-cloud", "--mapping", "fusemax-binding", "--shape", "B=1,H=1,E=64,F=64,M=1024,P=1024,m0=128"}
 	_, errOut, code := run(t, args...)
 	if code != 0 || !strings.Contains(errOut, "did you mean M0?") {

@@ -14,6 +14,7 @@ import (
 // TestEvalInputsNoRandomFill: inputs given as files are read, not drawn and
 // then replaced, so evalInputs allocates about their data alone.
 func TestEvalInputsNoRandomFill(t *testing.T) {
+	t.Parallel()
 	prog, err := kernels.Load("gemm")
 	if err != nil {
 		t.Fatal(err)
@@ -52,6 +53,7 @@ func TestEvalInputsNoRandomFill(t *testing.T) {
 // TestEvalBadInputFiles: corrupt or endless files are exit-1 errors that
 // name the file, found before any data is read.
 func TestEvalBadInputFiles(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	corrupt := filepath.Join(dir, "c.npy")
 	os.WriteFile(corrupt, []byte("\x93NUMPY\x01\x00\x20\x00{'descr': '<f4', 'shape': (3,"), 0o644)
@@ -75,6 +77,7 @@ func TestEvalBadInputFiles(t *testing.T) {
 // TestEvalThreads: --threads writes byte-identical files, says when a
 // cascade runs on one thread anyway, and is a usage error out of range.
 func TestEvalThreads(t *testing.T) {
+	t.Parallel()
 	needLLVM(t)
 	dir := t.TempDir()
 	shape := "E=8,F=8,M=64,M0=16,P=96"
@@ -101,6 +104,7 @@ func TestEvalThreads(t *testing.T) {
 // (inputs, outputs, rings and tiles), not by the interpreter's whole
 // intermediates: a shape whose QK alone would exceed the budget runs.
 func TestEvalLLVMMemoryBudget(t *testing.T) {
+	t.Parallel()
 	needLLVM(t)
 	dir := t.TempDir()
 	args := []string{"eval", "attention_1pass", "--shape", "E=8,F=8,M=4096,M0=16,P=4096", "--max-memory", "8M", "--dtype", "f32"}

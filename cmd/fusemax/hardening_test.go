@@ -17,6 +17,7 @@ import (
 // message (exit 2 only for bad usage), never a Go crash, and nothing is left
 // half-written (issue 10).
 func TestRejections(t *testing.T) {
+	t.Parallel()
 	deep := writeFile(t, "deep.einsum", "cascade c {\n ranks K\n input A[k]\n output Y[k]\n Y[k] = "+strings.Repeat("(", 50000)+"A[k]"+strings.Repeat(")", 50000)+"\n}\n")
 	nul := writeFile(t, "nul.einsum", "cascade c {\n  ranks K\n  in\x00put A[k]\n}\n")
 	twice := writeFile(t, "twice.einsum", "cascade a {\n  ranks K\n  input A[k]\n  output Z[k]\n  Z[k] = A[k]\n}\n\ncascade b {\n  ranks K\n  input A[k]\n  output Z[k]\n  Z[k] = 2 * A[k]\n}\n")
@@ -63,6 +64,7 @@ func TestRejections(t *testing.T) {
 }
 
 func TestFiniteReport(t *testing.T) {
+	t.Parallel()
 	r := &lower.Report{LatencyS: 1, EnergyByAction: map[string]float64{"DRAM read": math.Inf(1)}, Utilization: map[string]float64{"2d": math.NaN()}}
 	err := finiteReport(r)
 	if err == nil || !strings.Contains(err.Error(), "energy of DRAM read = +Inf") || !strings.Contains(err.Error(), "utilization of 2d = NaN") {
@@ -76,6 +78,7 @@ func TestFiniteReport(t *testing.T) {
 // TestInterruptDuringWrite: SIGINT while eval writes its files leaves either
 // every file in place or none, and no temporary folder (issue 10 item 12).
 func TestInterruptDuringWrite(t *testing.T) {
+	t.Parallel()
 	src := writeFile(t, "copy.einsum", "cascade c {\n  ranks K\n  input A[k]\n  output Z[k]\n  Z[k] = A[k]\n}\n")
 	parent := t.TempDir()
 	out := filepath.Join(parent, "out")
@@ -106,6 +109,7 @@ func TestInterruptDuringWrite(t *testing.T) {
 // symbolic links (the link stays), write through FIFOs and devices instead
 // of replacing them, and refuse a directory (issue 10 items 11, 13).
 func TestOutputFiles(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	emit := func(out string) (string, int) {
 		_, errOut, code := run(t, "emit-llvm", "toy_cascade1", "--shape", "K=8", "-o", out)
@@ -160,6 +164,7 @@ func TestOutputFiles(t *testing.T) {
 // (they were 56% apart on the README's example); other specs default to
 // physical.
 func TestDefaultEnergyProfile(t *testing.T) {
+	t.Parallel()
 	energy := func(args ...string) string {
 		out, errOut, code := run(t, append([]string{"simulate", "--workload", "BERT", "--seq", "1K", "-o", "csv"}, args...)...)
 		if code != 0 {

@@ -25,6 +25,7 @@ const smallShape = "B=1,H=1,E=16,F=16,M=32,P=32"
 // BK and BV once per group: 2 * (512 + 1024 + 1024 + 512) B = simulate's
 // 6144 B); its outputs agree with the interpreter's.
 func TestEvalMappingCounts(t *testing.T) {
+	t.Parallel()
 	if _, err := llvm.FindTools(); err != nil {
 		t.Skip(err)
 	}
@@ -74,6 +75,7 @@ func TestEvalMappingCounts(t *testing.T) {
 // loop: the IR steps a loop by the tile (16) with a mapping, and by the
 // default tile without one.
 func TestEmitLLVMMapping(t *testing.T) {
+	t.Parallel()
 	ll := filepath.Join(t.TempDir(), "k.ll")
 	args := append([]string{"emit-llvm", "attention_1pass", "--shape", smallShape, "-o", ll}, smallBinding...)
 	if _, e, code := run(t, args...); code != 0 {
@@ -89,6 +91,7 @@ func TestEmitLLVMMapping(t *testing.T) {
 }
 
 func TestLLVMMappingErrors(t *testing.T) {
+	t.Parallel()
 	shape := "E=16,F=16,M=32,P=32"
 	cases := []struct {
 		args []string

@@ -14,21 +14,25 @@ import (
 
 var binary string
 
-// TestMain builds the command once; the tests run it as a user would, so
-// exit statuses and what reaches stdout and stderr are what is checked.
+// runCLI, set in the environment, makes the test binary run the command
+// itself (the test binary holds package main), so the tests start the same
+// code as a user's fusemax without a separate go build.
+const runCLI = "FUSEMAX_TEST_RUN_CLI"
+
+// TestMain: the tests run the command as a user would, so exit statuses and
+// what reaches stdout and stderr are what is checked.
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "fusemax-cli-")
+	if os.Getenv(runCLI) == "1" {
+		main()
+		os.Exit(0)
+	}
+	exe, err := os.Executable()
 	if err != nil {
 		panic(err)
 	}
-	binary = filepath.Join(dir, "fusemax")
-	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
-		os.Stderr.Write(out)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	binary = exe
+	os.Setenv(runCLI, "1")
+	os.Exit(m.Run())
 }
 
 func run(t *testing.T, args ...string) (stdout, stderr string, code int) {
@@ -55,6 +59,7 @@ func writeFile(t *testing.T, name, text string) string {
 }
 
 func TestExitStatuses(t *testing.T) {
+	t.Parallel()
 	bad := writeFile(t, "bad.einsum", "cascade c {\n  ranks M\n  input A[m]\n  output Z\n  Z = B[m]\n}\n")
 	cases := []struct {
 		args     []string
@@ -86,6 +91,7 @@ func TestExitStatuses(t *testing.T) {
 }
 
 func TestPassesJSON(t *testing.T) {
+	t.Parallel()
 	out, _, code := run(t, "passes", "attention_3pass", "-o", "json")
 	if code != 0 || !strings.Contains(out, `"passes": 3`) || !strings.Contains(out, `"rank": "M"`) {
 		t.Errorf("exit %d:\n%s", code, out)
@@ -97,6 +103,7 @@ func TestPassesJSON(t *testing.T) {
 }
 
 func TestEvalWritesNPY(t *testing.T) {
+	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "out")
 	_, errOut, code := run(t, "eval", "attention_1pass", "--shape", "E=4,F=3,M=8,M0=4,P=2,B=9", "--seed", "7", "--out", dir)
 	if code != 0 {
@@ -135,6 +142,7 @@ func TestEvalWritesNPY(t *testing.T) {
 }
 
 func TestFmtWrite(t *testing.T) {
+	t.Parallel()
 	p := writeFile(t, "u.einsum", "cascade c{ranks M,P input QK[m,p] output GM[p] GM[p]=QK[m,p]::∨_m max(∪)}")
 	if _, e, code := run(t, "fmt", "-w", p); code != 0 {
 		t.Fatal(e)
@@ -150,6 +158,7 @@ func TestFmtWrite(t *testing.T) {
 }
 
 func TestAnalyzeDefault(t *testing.T) {
+	t.Parallel()
 	out, e, code := run(t, "analyze", "--shape", "E=8,F=8,M=64,M0=16,P=8,K=16,N=4")
 	if code != 0 {
 		t.Fatal(e)
@@ -172,6 +181,7 @@ func needLLVM(t *testing.T) {
 // The compiled cascade writes the same files as the interpreter, within
 // float32 rounding.
 func TestEvalBackendLLVM(t *testing.T) {
+	t.Parallel()
 	needLLVM(t)
 	shape := "E=8,F=6,M=64,M0=16,P=12"
 	ref, comp := filepath.Join(t.TempDir(), "ref"), filepath.Join(t.TempDir(), "llvm")
@@ -202,6 +212,7 @@ func TestEvalBackendLLVM(t *testing.T) {
 }
 
 func TestEmitLLVMAndNumerics(t *testing.T) {
+	t.Parallel()
 	needLLVM(t)
 	ll := filepath.Join(t.TempDir(), "a.ll")
 	if _, e, code := run(t, "emit-llvm", "attention_1pass", "--shape", "E=4,F=4,M=16,M0=4,P=8", "-o", ll); code != 0 {
@@ -217,6 +228,7 @@ func TestEmitLLVMAndNumerics(t *testing.T) {
 }
 
 func TestSimulate(t *testing.T) {
+	t.Parallel()
 	out, e, code := run(t, "simulate", "--config", "fusemax-micro24/binding", "--workload", "BERT", "--seq", "1K", "-o", "json")
 	if code != 0 {
 		t.Fatal(e)

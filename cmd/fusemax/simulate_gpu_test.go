@@ -9,6 +9,7 @@ import (
 
 // The command, and the fields a user scripts against.
 func TestSimulateGPUJSON(t *testing.T) {
+	t.Parallel()
 	out, stderr, code := run(t, "simulate", "attention_1pass", "--arch", "h100-sxm5-80gb", "--mapping", "fa3",
 		"--shape", "B=4,H=16,E=128,F=128,M=8K,P=8K", "--dtype", "fp16", "-o", "json")
 	if code != 0 {
@@ -26,6 +27,7 @@ func TestSimulateGPUJSON(t *testing.T) {
 }
 
 func TestSimulateGPUErrors(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		args []string
 		code int
@@ -45,6 +47,7 @@ func TestSimulateGPUErrors(t *testing.T) {
 }
 
 func TestReproduceFlashAttention(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir() + "/fa"
 	out, stderr, code := run(t, "reproduce", "flashattention", "--out", dir)
 	if code != 0 || !strings.Contains(out, "wrote "+dir) {

@@ -9,6 +9,7 @@ import (
 )
 
 func TestSimulateSystem(t *testing.T) {
+	t.Parallel()
 	out, errOut, code := run(t, "simulate", "attention_1pass", "--system", "8xa100-nvlink", "--mapping", "ring",
 		"--shape", "B=1,H=32,E=128,F=128,M=65536,P=65536", "-o", "json")
 	if code != 0 {
@@ -53,6 +54,7 @@ func TestSimulateSystem(t *testing.T) {
 }
 
 func TestReproduceSequenceParallel(t *testing.T) {
+	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "sp")
 	if _, errOut, code := run(t, "reproduce", "sequence-parallel", "--out", dir); code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
