@@ -268,7 +268,7 @@ func (lw *lowering) checkEinsumEntries() error {
 	}{{"stages", lw.m.Stages}, {"phases", lw.m.Phases}} {
 		for _, k := range sortedKeys(kv.keyed) {
 			if !named[k] {
-				if err := lw.lacking(lw.m.File+": "+kv.what+"."+k, "cascade %s has no Einsum %s that does work", lw.c.Name, k); err != nil {
+				if err := lw.lacking(lw.m.spots.Pos(kv.what+"."+k)+": "+kv.what+"."+k, "cascade %s has no Einsum %s that does work", lw.c.Name, k); err != nil {
 					return err
 				}
 			}
@@ -293,7 +293,7 @@ func (lw *lowering) bindPlacementLists() error {
 	}{{lw.m.Offchip, lw.offchip, "offchip"}, {lw.m.Onchip, lw.onchip, "onchip"}} {
 		for _, n := range list.names {
 			if lw.c.Tensor(n) == nil {
-				if err := lw.lacking(lw.m.File+": "+list.what, "cascade %s has no tensor %s", lw.c.Name, n); err != nil {
+				if err := lw.lacking(lw.m.spots.Pos(list.what+"."+n)+": "+list.what, "cascade %s has no tensor %s", lw.c.Name, n); err != nil {
 					return err
 				}
 				continue

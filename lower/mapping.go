@@ -295,11 +295,13 @@ func decodeMapping(d *specs.Doc) (*Mapping, error) {
 	st := o.Sub("stages", false)
 	for _, k := range st.Keys() {
 		m.Stages[k] = boundedInt(st, "mapping.stages."+k, k, 0, maxPipelineDepth, 0)
+		m.note("stages."+k, st, k)
 	}
 	st.Done()
 	ph := o.Sub("phases", false)
 	for _, k := range ph.Keys() {
 		m.Phases[k] = boundedInt(ph, "mapping.phases."+k, k, 0, maxPhases, 0)
+		m.note("phases."+k, ph, k)
 	}
 	ph.Done()
 	m.Stationarity = o.Str("stationarity", false)
@@ -405,9 +407,21 @@ func readPlacement(o *specs.Obj, m *Mapping) {
 		if m.Offchip == nil {
 			m.Offchip = []string{}
 		}
+		m.noteList("offchip", o.Get("offchip"))
 	}
 	if o.Get("onchip") != nil {
 		m.Onchip = o.StrList("onchip")
+		m.noteList("onchip", o.Get("onchip"))
+	}
+}
+
+// noteList records where each name of list key is written, as key.NAME.
+func (m *Mapping) noteList(key string, list *yaml.Node) {
+	if list == nil || list.Kind != yaml.SequenceNode {
+		return
+	}
+	for _, n := range list.Content {
+		m.spots.NoteNode(key+"."+n.Value, n)
 	}
 }
 

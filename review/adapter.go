@@ -71,11 +71,18 @@ type target struct {
 	archSets []string
 	mappings []string // one, or the candidates a mapping choice tries
 	chosen   bool     // mappings were chosen here, not named
+	derived  bool     // no mapping named: lower.DeriveMapping writes one
+	fallback string   // why the derived mapping gave way to the shipped ones
 	mapSets  []string
 }
 
-// Evaluate simulates design d on shape under an energy profile.
-func (e *Evaluator) Evaluate(d *Design, shape map[string]int64, profile string) (*Metrics, error) {
+// Shipped is the mapping a design names to try every shipped mapping
+// written for its kernel and keep the least energy × delay.
+const Shipped = "shipped"
+
+// Evaluate simulates design d on case c under an energy profile.
+func (e *Evaluator) Evaluate(d *Design, c Case, profile string) (*Metrics, error) {
+	shape := c.Shape
 	t, err := e.resolve(d, shape, profile)
 	if err != nil {
 		return nil, err
@@ -86,6 +93,19 @@ func (e *Evaluator) Evaluate(d *Design, shape map[string]int64, profile string) 
 	}
 	if a.GPU != nil {
 		return e.evaluateGPU(d, t, a, shape)
+	}
+	if t.derived {
+		m, err := e.evaluateDerived(t, a, c, profile)
+		if err == nil {
+			return m, nil
+		}
+		// The derivation's search may find nothing that fits (a 3-pass
+		// cascade at 64K); the shipped mappings written for the kernel
+		// are the fallback, and the note says why.
+		if t.mappings = e.mappingsFor(t.kernel.cascade.Name, shape); len(t.mappings) == 0 {
+			return nil, err
+		}
+		t.chosen, t.fallback = true, "the derived mapping does not run ("+firstLine(err.Error())+")"
 	}
 	var best *lower.Report
 	var firstErr error
@@ -109,6 +129,9 @@ func (e *Evaluator) Evaluate(d *Design, shape map[string]int64, profile string) 
 	m := metrics(best, a, t.kernel.passes)
 	if t.chosen {
 		m.MappingNote = appendNote(m.MappingNote, "least energy×delay of "+strings.Join(t.mappings, ", "))
+	}
+	if t.fallback != "" {
+		m.MappingNote = appendNote(t.fallback, m.MappingNote)
 	}
 	return m, nil
 }
@@ -154,19 +177,57 @@ func (e *Evaluator) resolve(d *Design, shape map[string]int64, profile string) (
 			return nil, fmt.Errorf("design %s: set %q: say which spec, arch.PATH=VALUE or mapping.PATH=VALUE", d.Label, s)
 		}
 	}
-	if mapping != "" {
-		t.mappings = []string{mapping}
-		return t, nil
-	}
+	gpuArch := false
 	if a, err := e.arch(archRef, t.archSets); err == nil && a.GPU != nil {
-		t.mappings, t.chosen = gpuMappings(), true
-		return t, nil
+		gpuArch = true
 	}
-	t.mappings, t.chosen = e.mappingsFor(k.cascade.Name, shape), true
-	if len(t.mappings) == 0 {
-		return nil, fmt.Errorf("design %s: no mapping named, and no shipped mapping is written for %s (shipped: %s)", d.Label, k.cascade.Name, strings.Join(specs.Names("mapping"), ", "))
+	switch {
+	case mapping != "" && mapping != Shipped:
+		t.mappings = []string{mapping}
+	case gpuArch:
+		t.mappings, t.chosen = gpuMappings(), true
+	case mapping == Shipped:
+		t.mappings, t.chosen = e.mappingsFor(k.cascade.Name, shape), true
+		if len(t.mappings) == 0 {
+			return nil, fmt.Errorf("design %s: mapping: shipped, and no shipped mapping is written for %s (shipped: %s)", d.Label, k.cascade.Name, strings.Join(specs.Names("mapping"), ", "))
+		}
+	case len(t.mapSets) > 0:
+		return nil, fmt.Errorf("design %s: set mapping.PATH needs a mapping; without one the mapping is derived (fusemax simulate --emit-mapping FILE saves it to edit and name)", d.Label)
+	default:
+		t.derived = true
 	}
 	return t, nil
+}
+
+// evaluateDerived runs a design that names no mapping the way `fusemax
+// simulate` does without --mapping: lower.DeriveMapping binds every
+// Einsum by cost and lower.Simulate searches its group sizes and
+// placement for the least energy × delay. A workload's D and S size its
+// linear layers, not attention: unless the cascade names them they are
+// left out, or the derived mapping would count them as instances (B and H
+// are the workload's instances).
+func (e *Evaluator) evaluateDerived(t *target, a *arch.Spec, cs Case, profile string) (*Metrics, error) {
+	c, shape := t.kernel.cascade, cs.Shape
+	if cs.Workload != "" {
+		shape = maps.Clone(shape)
+		for _, k := range []string{"D", "S"} {
+			if c.Rank(k) == nil {
+				delete(shape, k)
+			}
+		}
+	}
+	m, _, err := lower.DeriveMapping(c, a, shape)
+	if err != nil {
+		return nil, err
+	}
+	rep, err := lower.Simulate(c, a, m, shape, lower.Options{EnergyProfile: profile}, sim.Options{})
+	if err != nil {
+		return nil, err
+	}
+	out := metrics(rep, a, t.kernel.passes)
+	out.Derived = true
+	out.MappingNote = appendNote("no mapping named: bound by cost, as fusemax simulate does without --mapping", out.MappingNote)
+	return out, nil
 }
 
 func cmp(a, b string) string {
@@ -409,6 +470,13 @@ func bound(util map[string]float64) string {
 		}
 	}
 	return best
+}
+
+// firstLine is an error's first line, up to its first "; " clause.
+func firstLine(s string) string {
+	s, _, _ = strings.Cut(s, "\n")
+	s, _, _ = strings.Cut(s, "; ")
+	return s
 }
 
 func appendNote(note, s string) string {

@@ -23,7 +23,7 @@ func BenchmarkEvaluate(b *testing.B) {
 	cpu0 := cpuTime()
 	for b.Loop() {
 		for _, d := range ds {
-			if _, err := e.Evaluate(d, cases[0].Shape, DefaultProfile); err != nil {
+			if _, err := e.Evaluate(d, cases[0], DefaultProfile); err != nil {
 				b.Fatal(err)
 			}
 			n++

@@ -46,7 +46,7 @@ func Compare(r *Review, e *Evaluator, opt Options) (*Comparison, error) {
 	errs := make([]error, nd*nc)
 	run(nd*nc, opt, func(i int) {
 		d, c := r.Designs[i/nc], r.Cases[i%nc]
-		ms[i], errs[i] = e.Evaluate(d, c.Shape, r.Profile)
+		ms[i], errs[i] = e.Evaluate(d, c, r.Profile)
 	})
 	for di, d := range r.Designs {
 		failed := 0

@@ -40,8 +40,9 @@ type Metrics struct {
 	Kernel          string             `json:"kernel"`
 	Arch            string             `json:"arch"`
 	Mapping         string             `json:"mapping"`
-	MappingNote     string             `json:"mapping_note,omitempty"` // variant, search choice, how the mapping was chosen
-	Shape           map[string]int64   `json:"shape"`                  // every size the lowering used
+	MappingNote     string             `json:"mapping_note,omitempty"`    // variant, search choice, how the mapping was chosen
+	Derived         bool               `json:"mapping_derived,omitempty"` // no mapping named: derived, as simulate does
+	Shape           map[string]int64   `json:"shape"`                     // every size the lowering used
 	Passes          int                `json:"passes"`
 	LatencyS        float64            `json:"latency_s"`
 	Cycles          float64            `json:"cycles"`

@@ -18,7 +18,6 @@ import (
 	"github.com/fusemax/fusemax/lower"
 	"github.com/fusemax/fusemax/lower/gpu"
 	"github.com/fusemax/fusemax/sim"
-	"github.com/fusemax/fusemax/workload"
 )
 
 func TestParseList(t *testing.T) {
@@ -408,17 +407,58 @@ func TestLoadReviewLocalPaths(t *testing.T) {
 	}
 }
 
+// TestMappingChosen: a design with no mapping gets the derived one, as
+// simulate without --mapping (the workload's D and S left out, not counted
+// as instances), and says so; mapping: shipped tries the shipped mappings
+// written for the kernel.
 func TestMappingChosen(t *testing.T) {
-	ds, err := DesignsFromFlags([]string{"attention_1pass"}, nil, []string{"fusemax-cloud"}, "", nil)
+	cases, err := WorkloadCases([]string{"BERT"}, []int64{4096})
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := NewEvaluator().Evaluate(ds[0], workload.Models[0].Shape(4096), DefaultProfile)
+	for _, tc := range []struct{ mapping, want, note string }{
+		{"", "derived", "no mapping named: bound by cost"},
+		{Shipped, "fusemax-binding", "least energy×delay of fusemax-arch, fusemax-binding, fusemax-cascade"},
+	} {
+		ds, err := DesignsFromFlags([]string{"attention_1pass"}, nil, []string{"fusemax-cloud"}, tc.mapping, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := NewEvaluator().Evaluate(ds[0], cases[0], DefaultProfile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(m.MappingNote, tc.note) || m.Mapping != tc.want || m.Derived != (tc.mapping == "") {
+			t.Errorf("mapping %q: got %s (%s, derived %v); want %s", tc.mapping, m.Mapping, m.MappingNote, m.Derived, tc.want)
+		}
+	}
+	// Where the derivation finds nothing that fits, the shipped mappings
+	// stand in, and the note says so.
+	big, _ := WorkloadCases([]string{"BERT"}, []int64{1 << 16})
+	ds3, _ := DesignsFromFlags([]string{"attention_3pass"}, nil, []string{"fusemax-cloud"}, "", nil)
+	m3, err := NewEvaluator().Evaluate(ds3[0], big[0], DefaultProfile)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(m.MappingNote, "least energy×delay of fusemax-arch, fusemax-binding, fusemax-cascade") || m.Mapping != "fusemax-binding" {
-		t.Errorf("mapping %s (%s); want fusemax-binding chosen from the three 1-pass mappings", m.Mapping, m.MappingNote)
+	if !m3.Derived && !strings.Contains(m3.MappingNote, "the derived mapping does not run (") {
+		t.Errorf("3-pass at 64K: mapping %s without saying why the derived one gave way: %s", m3.Mapping, m3.MappingNote)
+	}
+	// The derived point is what simulate's path gives on the attention shape.
+	prog, _ := kernels.Load("attention_1pass")
+	a, _ := arch.Load("fusemax-cloud", nil)
+	shape := map[string]int64{"B": 64, "H": 12, "E": 64, "F": 64, "M": 4096, "P": 4096}
+	dm, _, err := lower.DeriveMapping(prog.Cascades[0], a, shape)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := lower.Simulate(prog.Cascades[0], a, dm, shape, lower.Options{EnergyProfile: DefaultProfile}, sim.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds, _ := DesignsFromFlags([]string{"attention_1pass"}, nil, []string{"fusemax-cloud"}, "", nil)
+	got, _ := NewEvaluator().Evaluate(ds[0], cases[0], DefaultProfile)
+	if got.LatencyS != want.LatencyS || got.EnergyPJ != want.EnergyPJ {
+		t.Errorf("derived design: %g s, %g pJ; simulate's path gives %g s, %g pJ", got.LatencyS, got.EnergyPJ, want.LatencyS, want.EnergyPJ)
 	}
 }
 

@@ -117,7 +117,7 @@ func (s *Sweep) Run(e *Evaluator, sh Shard, opt Options) (*Table, error) {
 	errs := make([]error, len(idx))
 	run(len(idx), opt, func(k int) {
 		d, _, c := s.at(idx[k])
-		ms[k], errs[k] = e.Evaluate(d, c.Shape, s.Profile)
+		ms[k], errs[k] = e.Evaluate(d, c, s.Profile)
 	})
 	if sh.N == 1 {
 		// A shard may hold only points that do not fit; the whole sweep

@@ -41,6 +41,10 @@ func (s *Spots) NoteNode(path string, n *yaml.Node) { s.at[path] = spot{n, n} }
 // Value is the value node recorded at path, or nil.
 func (s *Spots) Value(path string) *yaml.Node { return s.at[path].val }
 
+// Pos is where the key recorded at path is written, for a message that
+// is not an Error of its own (a warning).
+func (s *Spots) Pos(path string) string { return s.Errorf(path, true, "").Where() }
+
 // Errorf is an Error at the value recorded at path, or at its key with
 // atKey; at the file alone when nothing is recorded there.
 func (s *Spots) Errorf(path string, atKey bool, format string, args ...any) *Error {

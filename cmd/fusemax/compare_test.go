@@ -14,7 +14,8 @@ func TestCompareCLI(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	for _, want := range []string{"BERT 1K", "BERT 64K", "attention_1pass @ fusemax-cloud", "speedup", "energy ratio", "util 2d", "bound", "L3 peak", "traffic", "area"} {
+	for _, want := range []string{"BERT 1K", "BERT 64K", "attention_1pass @ fusemax-cloud", "speedup", "energy ratio", "util 2d", "bound", "L3 peak", "traffic", "area",
+		"mapping derived", "no mapping named: bound by cost, as fusemax simulate does without --mapping"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("compare output lacks %q:\n%s", want, out)
 		}
@@ -50,6 +51,8 @@ func TestCompareCLIErrors(t *testing.T) {
 		{[]string{"compare", "--config", "fusemax-micro24/flat", "--workload", "BERT", "--seq", "1K..2*2"}, 2, "--seq"},
 		{[]string{"compare", bad}, 1, "r.yaml:2:46: designs[0]: unknown key \"colour\""},
 		{[]string{"compare", bad, "--config", "x"}, 2, "review file"},
+		{[]string{"sweep", bad, "--shape", "B=1"}, 2, "review file"},
+		{[]string{"compare", "attention_1pass", "--arch", "fusemax-cloud", "--workload", "BERT", "--seq", "1K", "--set", "mapping.tile.P=64"}, 1, "needs a mapping"},
 		{[]string{"compare", "--config", "fusemax-micro24/flat", "--workload", "BERT", "--seq", "1K", "--set", "arch.memory.L3.colour=1"}, 1, "colour"},
 	}
 	for _, c := range cases {

@@ -50,6 +50,10 @@ func TestMappingValueErrors(t *testing.T) {
 			`fits.yaml:17:11: derive.P1.fits names "L2", which is not an on-chip level of fusemax-cloud (name one of: L3)`},
 		{edit("inst.yaml", binding, "instances: [B, H]", "instances: [B, P]"), "fusemax-cloud", "1K",
 			"inst.yaml:9:16: instances: P is a rank of cascade attention_1pass, not an independent copy"},
+		{edit("onchip.yaml", binding, "onchip: [Q, BK", "onchip: [Q, ZZ, BK"), "fusemax-cloud", "1K",
+			"onchip.yaml:19:13: onchip: cascade attention_1pass has no tensor ZZ"},
+		{edit("stages.yaml", binding, "\nwriteback: 1", "\nstages: {ZZ: 1}\nwriteback: 1"), "fusemax-cloud", "1K",
+			"stages.yaml:22:10: stages.ZZ: cascade attention_1pass has no Einsum ZZ that does work"},
 		// The mapping's M0 = 2d.rows does not divide the shape's M.
 		{"fusemax-binding", "fusemax-cloud", "100",
 			"fusemax-binding.yaml:11:7: split of M into M1, M0: 256 does not divide M=100 (the mapping sets M0 = 2d.rows = 256; give a shape this divides, or give M0 in --shape)"},

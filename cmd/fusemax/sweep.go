@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 
 	"github.com/fusemax/fusemax/review"
 	"github.com/spf13/cobra"
@@ -63,9 +62,8 @@ func (o *sweepOutput) write(cmd *cobra.Command, t *review.Table, title string) e
 }
 
 func init() {
-	var f review.Flags
+	var d designFlags
 	var o sweepOutput
-	var configs, archs, workloads []string
 	var shard string
 	var jobs int
 	cmd := &cobra.Command{
@@ -98,8 +96,7 @@ is drawn on stderr when it is a terminal.`,
 					return usageError{err}
 				}
 			}
-			f.Configs, f.Archs, f.Workloads = configs, archs, workloads
-			s, title, err := sweepOf(cmd, args, f)
+			s, title, err := sweepOf(cmd, args, d.flags(args))
 			if err != nil {
 				return err
 			}
@@ -110,15 +107,9 @@ is drawn on stderr when it is a terminal.`,
 			return o.write(cmd, t, title)
 		},
 	}
+	d.register(cmd, "a swept spec value: arch.PATH=VALUES or mapping.PATH=VALUES, a list or range (repeatable: a grid)",
+		"an explicit shape (repeatable; with --seq and no --workload, M = P = each length)")
 	fl := cmd.Flags()
-	fl.StringSliceVar(&configs, "config", nil, "designs given as configurations, comma-separated")
-	fl.StringSliceVar(&archs, "arch", nil, "architectures every KERNEL runs on, comma-separated")
-	fl.StringVar(&f.Mapping, "mapping", "", "the mapping of every KERNEL design (default: the best shipped mapping for the kernel)")
-	fl.StringArrayVar(&f.Set, "set", nil, "a swept spec value: arch.PATH=VALUES or mapping.PATH=VALUES, a list or range (repeatable: a grid)")
-	fl.StringSliceVar(&workloads, "workload", nil, "built-in workloads, comma-separated: BERT, TrXL, T5, XLM")
-	fl.StringVar(&f.Seq, "seq", "", "sequence lengths: a list or range, e.g. 1K,64K,1M or 1K..1M*4")
-	fl.StringArrayVar(&f.Shapes, "shape", nil, "an explicit shape (repeatable; with --seq and no --workload, M = P = each length)")
-	fl.StringVar(&f.Profile, "energy-profile", "", "energy accounting: physical (default) or fusemax-micro24")
 	fl.StringVar(&shard, "shard", "", "evaluate only shard I of N (I/N, 0 <= I < N): points I, I+N, ...")
 	fl.IntVar(&jobs, "jobs", 0, "points evaluated in parallel (default: every core)")
 	o.flags(cmd)
@@ -128,16 +119,12 @@ is drawn on stderr when it is a terminal.`,
 
 // sweepOf reads a review file's designs and shapes, or the flags'.
 func sweepOf(cmd *cobra.Command, args []string, f review.Flags) (*review.Sweep, string, error) {
-	if len(args) == 1 && (strings.HasSuffix(args[0], ".yaml") || strings.HasSuffix(args[0], ".yml")) {
-		for _, name := range []string{"config", "arch", "mapping", "workload", "seq", "shape", "energy-profile"} {
-			if cmd.Flags().Changed(name) {
-				return nil, "", usagef("--%s: a review file names its designs and shapes; edit the file instead", name)
-			}
-		}
-		if _, err := os.Stat(args[0]); err != nil {
-			return nil, "", usagef("review file %s: %v", args[0], err)
-		}
-		r, err := review.LoadReview(args[0])
+	file, err := reviewFile(cmd, args)
+	if err != nil {
+		return nil, "", err
+	}
+	if file != "" {
+		r, err := review.LoadReview(file)
 		if err != nil {
 			return nil, "", err
 		}
@@ -147,7 +134,6 @@ func sweepOf(cmd *cobra.Command, args []string, f review.Flags) (*review.Sweep, 
 		}
 		return s, r.Title + ": sweep", nil
 	}
-	f.Kernels = args
 	s, err := review.NewSweep(f)
 	if err != nil {
 		return nil, "", usageError{err}

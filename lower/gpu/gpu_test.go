@@ -230,10 +230,23 @@ func FuzzParseMapping(f *testing.F) {
 		}
 		f.Add(src)
 	}
+	c := cascade(f, "attention_1pass")
+	h100, err := arch.Load("h100-sxm5-80gb", nil)
+	if err != nil {
+		f.Fatal(err)
+	}
+	shape := parseShape(f, "B=1,H=2,E=64,F=64,M=1024,P=1024")
 	f.Fuzz(func(t *testing.T, src []byte) {
 		m, err := ParseMapping("fuzz.yaml", src, nil)
 		if err == nil && m == nil {
 			t.Fatal("nil mapping without an error")
+		}
+		if err != nil {
+			return
+		}
+		// A mapping that loads must simulate or fail cleanly.
+		if _, err := Simulate(c, h100, m, shape, "fp16"); err != nil && strings.Contains(err.Error(), "runtime error") {
+			t.Fatal(err)
 		}
 	})
 }

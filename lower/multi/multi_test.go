@@ -211,6 +211,12 @@ func FuzzParseMapping(f *testing.F) {
 		_, src, _ := specs.Read("mapping", n)
 		f.Add(src)
 	}
+	c := cascade(f, "attention_1pass")
+	sys, err := arch.LoadSystem("8xa100-nvlink", nil)
+	if err != nil {
+		f.Fatal(err)
+	}
+	shape := map[string]int64{"B": 1, "H": 8, "E": 64, "F": 64, "P": 4096, "M": 4096}
 	f.Fuzz(func(t *testing.T, src []byte) {
 		m, err := ParseMapping("f.yaml", src, nil)
 		if err != nil {
@@ -218,6 +224,12 @@ func FuzzParseMapping(f *testing.F) {
 		}
 		if len(m.Shard) != 2 {
 			t.Fatalf("accepted a mapping sharding %d ranks", len(m.Shard))
+		}
+		// A mapping that loads must simulate or fail cleanly.
+		for _, opt := range []Options{{Ideal: true}, {}} {
+			if _, err := Simulate(c, sys, m, shape, opt); err != nil && strings.Contains(err.Error(), "runtime error") {
+				t.Fatal(err)
+			}
 		}
 	})
 }
