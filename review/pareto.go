@@ -90,6 +90,17 @@ func values(row []string, cols []int) ([]float64, bool) {
 	return v, true
 }
 
+// lacking counts the rows without a value in one of the columns.
+func (t *Table) lacking(cols []int) int {
+	n := 0
+	for _, row := range t.Rows {
+		if _, ok := values(row, cols); !ok {
+			n++
+		}
+	}
+	return n
+}
+
 // dominates: a is no worse than b everywhere and better somewhere.
 func dominates(a, b []float64) bool {
 	better := false
@@ -112,6 +123,9 @@ func (t *Table) WritePareto(w io.Writer, cols, front []int) {
 		names = append(names, t.Header[c])
 	}
 	fmt.Fprintf(w, "%s)\n", strings.Join(names, ", "))
+	if n := t.lacking(cols); n > 0 {
+		fmt.Fprintf(w, "points without one of these metrics, which take no part: %d (not evaluated, or a GPU's energy or area, which its model does not give)\n", n)
+	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, strings.Join(slices.Concat(t.Header[:lo], names), "\t"))
 	for _, r := range front {

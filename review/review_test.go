@@ -349,6 +349,11 @@ func TestPareto(t *testing.T) {
 	if got := tb.Pareto(cols); !slices.Equal(got, []int{0, 1, 3, 7}) {
 		t.Errorf("front %v, want [0 1 3 7]", got)
 	}
+	var b bytes.Buffer
+	tb.WritePareto(&b, cols, tb.Pareto(cols))
+	if !strings.Contains(b.String(), "points without one of these metrics, which take no part: 1 ") {
+		t.Errorf("the front does not say that a point took no part:\n%s", b.String())
+	}
 	for _, bad := range [][]string{{"latency"}, {"latency", "bound"}, {"latency", "colour"}, {"latency", "mapping_note"}} {
 		if _, err := tb.ParetoColumns(bad); err == nil {
 			t.Errorf("ParetoColumns(%v) accepted", bad)

@@ -35,7 +35,8 @@ shape; --html writes a self-contained page (no network) with the tables and
 SVG charts. The same inputs give byte-identical output.`,
 		Example: `  fusemax compare attention_3pass attention_1pass --arch fusemax-cloud,flat-cloud --workload BERT --seq 1K,64K,1M
   fusemax compare --config fusemax-micro24/unfused,fusemax-micro24/flat,fusemax-micro24/binding --workload BERT --seq 1K..1M*4 --html review.html
-  fusemax compare specs/reviews/fusemax-micro24.yaml -o markdown`,
+  fusemax compare docs/reviews/fusemax-micro24.yaml -o markdown
+  fusemax compare docs/reviews/fusemax-vs-gpus.yaml --html fusemax-vs-gpus.html`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if !slices.Contains(review.Formats, out) {
 				return usagef("-o must be one of %s, not %q", strings.Join(review.Formats, ", "), out)

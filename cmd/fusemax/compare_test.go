@@ -95,3 +95,29 @@ func TestSweepShardsCLI(t *testing.T) {
 		t.Errorf("--html without --pareto: exit %d, %s", code, errOut)
 	}
 }
+
+// TestCompareReviewFileDeterministic: the same review file gives
+// byte-identical output and HTML report, run twice through the command
+// (the GPU review: accelerators and GPUs, points that do not fit included).
+func TestCompareReviewFileDeterministic(t *testing.T) {
+	file := filepath.Join("..", "..", "docs", "reviews", "fusemax-vs-gpus.yaml")
+	var outs, pages [2]string
+	for i := range outs {
+		html := filepath.Join(t.TempDir(), "r.html")
+		out, errOut, code := run(t, "compare", file, "-o", "csv", "--html", html)
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, errOut)
+		}
+		b, err := os.ReadFile(html)
+		if err != nil {
+			t.Fatal(err)
+		}
+		outs[i], pages[i] = out, string(b)
+	}
+	if outs[0] != outs[1] || pages[0] != pages[1] {
+		t.Error("two runs of the same review file differ")
+	}
+	if !strings.Contains(outs[0], "h100-sxm5-80gb,fa3") || !strings.Contains(pages[0], "<title>h200 at 64K:") {
+		t.Error("the GPU designs are missing from the CSV or the report")
+	}
+}
