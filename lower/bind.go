@@ -98,6 +98,7 @@ func (lw *lowering) bind() error {
 	if err := lw.checkEinsumEntries(); err != nil {
 		return err
 	}
+	lw.checkDrains()
 	if err := lw.bindPlacementLists(); err != nil {
 		return err
 	}

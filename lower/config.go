@@ -1,13 +1,18 @@
 package lower
 
 import (
+	"strings"
+
 	"github.com/fusemax/fusemax/specs"
 )
 
 // Config is a configuration spec (specs/configs/...): the (kernel, arch,
 // mapping) triple of a design, and the arch overrides it needs.
 type Config struct {
-	File    string
+	File string
+	// Name is the built-in name (fusemax-micro24/cascade), or the path of a
+	// user's file; an accounting profile's configs entries are keyed by it.
+	Name    string
 	Kernel  string
 	Arch    string
 	Mapping string
@@ -15,9 +20,6 @@ type Config struct {
 	// always applies (e.g. a global buffer the modelled design sized
 	// differently from the machine's).
 	ArchSet []string
-	// ProfileSet are arch overrides that apply only under one energy
-	// accounting profile (Options.EnergyProfile), keyed by its name.
-	ProfileSet map[string][]string
 }
 
 // LoadConfig reads a configuration spec by path or built-in name.
@@ -37,16 +39,8 @@ func ParseConfig(file string, src []byte) (*Config, error) {
 	}
 	var errs specs.Errors
 	o := d.Obj(d.Root, "config", &errs)
-	c := &Config{File: file, Kernel: o.Str("kernel", true), Arch: o.Str("arch", true), Mapping: o.Str("mapping", true),
-		ArchSet: o.StrList("set"), ProfileSet: map[string][]string{}}
-	ps := o.Sub("profile_set", false)
-	for _, k := range ps.Keys() {
-		if !knownProfile(k) {
-			ps.Failf(ps.KeyNode(k), "config.profile_set: unknown energy profile %q (known: %s, %s)", k, ProfilePhysical, ProfileFuseMaxMicro24)
-		}
-		c.ProfileSet[k] = ps.StrList(k)
-	}
-	ps.Done()
+	c := &Config{File: file, Name: strings.TrimSuffix(strings.TrimPrefix(file, "specs/configs/"), ".yaml"),
+		Kernel: o.Str("kernel", true), Arch: o.Str("arch", true), Mapping: o.Str("mapping", true), ArchSet: o.StrList("set")}
 	o.Done()
 	if err := errs.Err(); err != nil {
 		return nil, err
@@ -55,7 +49,12 @@ func ParseConfig(file string, src []byte) (*Config, error) {
 }
 
 // ArchSets is every arch override the configuration applies under an
-// energy profile, the configuration's own first.
+// accounting profile: its own, then the profile's for it (an unknown
+// profile adds none; Lower reports it).
 func (c *Config) ArchSets(profile string) []string {
-	return append(append([]string{}, c.ArchSet...), c.ProfileSet[profile]...)
+	sets := append([]string{}, c.ArchSet...)
+	if p, err := LoadProfile(profile); err == nil {
+		sets = append(sets, p.ConfigSets[c.Name]...)
+	}
+	return sets
 }

@@ -47,10 +47,10 @@ func TestProfileCharges(t *testing.T) {
 		want    [4]float64 // global-buffer reads, writes; register-file reads, writes
 		dram    float64    // an output's DRAM reads
 	}{
-		{ProfilePhysical, [4]float64{20, 3, 30, 7}, 0},
+		{ProfilePhysical, [4]float64{20, 3, 30, 7}, 10},
 		{ProfileFuseMaxMicro24, [4]float64{25, 3, 0.75, 0.6875}, 0},
 	} {
-		pr, err := profileOf(tc.profile)
+		pr, err := LoadProfile(tc.profile)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -65,7 +65,7 @@ func TestProfileCharges(t *testing.T) {
 			t.Errorf("%s: an input reads %g from DRAM, want 10", tc.profile, got)
 		}
 	}
-	if _, err := profileOf("frob"); err == nil {
+	if _, err := LoadProfile("frob"); err == nil {
 		t.Error("an unknown profile passed")
 	}
 }

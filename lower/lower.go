@@ -15,16 +15,12 @@ type Options struct {
 	// the paper's ideal-throughput model leaves out: dependents wait for it,
 	// the array does not.
 	PipelineLatency bool
-	// EnergyProfile names the energy accounting: ProfilePhysical (the
-	// default, "") charges every PE's register-file accesses;
-	// ProfileFuseMaxMicro24 is the FuseMax artifact's accounting, which
-	// charges each array one PE's register-file accesses, as Timeloop's
-	// per-instance statistics give them (MODEL.md §9.1, §13), and the
-	// global-buffer reads Timeloop adds on large problems when its 64-bit
-	// partition sizes wrap (§9.6, nest.partitionWrap). The artifact's
-	// other quirks are data: a configuration's profile_set (e.g. +Cascade's
-	// uncharged exponentials), and the DRAM reads≠updates guard, which its
-	// traffic obeys too and so applies under both.
+	// EnergyProfile names the accounting profile (LoadProfile: a built-in
+	// name or a file), for latency and energy: ProfilePhysical (the
+	// default, "") charges the hardware as its specs describe it;
+	// ProfileFuseMaxMicro24 is the FuseMax artifact's accounting, every
+	// quirk of it data in specs/profiles/fusemax-micro24.yaml with its
+	// source in MODEL.md.
 	EnergyProfile string
 	// Objective is what a mapping search minimises: ObjectiveEDP (the
 	// default, ""), ObjectiveLatency or ObjectiveEnergy.
@@ -40,17 +36,6 @@ type Options struct {
 	// read, by name (datamask.go): their values or a declared density.
 	Selections map[string]Selection
 }
-
-// The energy accounting profiles of Options.EnergyProfile.
-const (
-	ProfilePhysical       = "physical"
-	ProfileFuseMaxMicro24 = "fusemax-micro24"
-)
-
-// Profiles lists the energy accounting profiles.
-func Profiles() []string { return []string{ProfilePhysical, ProfileFuseMaxMicro24} }
-
-func knownProfile(p string) bool { return p == ProfilePhysical || p == ProfileFuseMaxMicro24 }
 
 // Plan is a lowered design point: the schedule and what the lowering
 // decided on the way.
@@ -150,7 +135,7 @@ type lowering struct {
 	onchip  map[string]bool
 	word    float64
 	opt     Options
-	prof    *profile
+	prof    *Profile
 	skip    map[*eplan]*skipShare // nil: nothing is masked
 	sels    map[*einsum.Tensor]*selData
 	selUses []SelectionUse // how each selection tensor was costed, in order met
@@ -182,7 +167,7 @@ func (lw *lowering) warn(format string, args ...any) {
 // The passes' results stay in the Plan, so CountAccesses and the printers
 // read them instead of lowering again.
 func Lower(c *einsum.Cascade, a *arch.Spec, m *Mapping, shape map[string]int64, opt Options) (*Plan, error) {
-	prof, err := profileOf(opt.EnergyProfile)
+	prof, err := LoadProfile(opt.EnergyProfile)
 	if err != nil {
 		return nil, err
 	}

@@ -103,13 +103,13 @@ func (sc *scheduler) makeOp(p *eplan) error {
 	if lw.opt.PipelineLatency && len(p.array.Dims) == 2 {
 		op.Latency = float64(p.array.Dims[0] + p.array.Dims[1] - 2)
 	}
-	if p.m.Drain != "" {
-		d, err := lw.eval(p.m.Drain, "einsums."+e.Name()+".drain")
+	if drain := lw.prof.drainOf(lw.m, p.m, e.Name()); drain != "" {
+		d, err := lw.eval(drain, "einsums."+e.Name()+".drain")
 		if err != nil {
 			return err
 		}
 		if d < 0 {
-			return lw.m.errorAt("einsums."+e.Name()+".drain", false, "einsums.%s.drain: %q is %g; a drain is a non-negative number of the operation's durations", e.Name(), p.m.Drain, d)
+			return lw.m.errorAt("einsums."+e.Name()+".drain", false, "einsums.%s.drain: %q is %g; a drain is a non-negative number of the operation's durations", e.Name(), drain, d)
 		}
 		op.Latency += d * cycles
 	}

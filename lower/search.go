@@ -57,6 +57,9 @@ func takeSearch(d *specs.Doc) ([]SearchAxis, error) {
 // and the one with the least energy-delay product wins (the first on a
 // tie, so the result is deterministic); the report names the choice.
 func Simulate(c *einsum.Cascade, a *arch.Spec, m *Mapping, shape map[string]int64, opt Options, so sim.Options) (*Report, error) {
+	if _, err := LoadProfile(opt.EnergyProfile); err != nil {
+		return nil, err // before a search, which would blame its first choice
+	}
 	if opt.Objective != "" && !slices.Contains(Objectives(), opt.Objective) {
 		return nil, fmt.Errorf("unknown objective %q (known: %s)", opt.Objective, strings.Join(Objectives(), ", "))
 	}

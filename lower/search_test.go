@@ -103,8 +103,9 @@ search: {tile.M: []}
 }
 
 func TestConfigAndProfileErrors(t *testing.T) {
+	// A configuration's accounting adjustments live in the profile.
 	if _, err := ParseConfig("c.yaml", []byte("kernel: gemm\narch: flat-cloud\nmapping: gemm\nprofile_set: {thrifty: [a=1]}\n")); err == nil ||
-		!strings.Contains(err.Error(), "c.yaml:4:15: config.profile_set: unknown energy profile \"thrifty\"") {
+		!strings.Contains(err.Error(), `c.yaml:4:1: config: unknown key "profile_set"`) {
 		t.Errorf("profile_set error: %v", err)
 	}
 	c, a := load(t, "gemm", "flat-cloud")
@@ -113,7 +114,7 @@ func TestConfigAndProfileErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Simulate(c, a, m, shape, Options{EnergyProfile: "thrifty"}, sim.Options{}); err == nil || !strings.Contains(err.Error(), "unknown energy profile") {
+	if _, err := Simulate(c, a, m, shape, Options{EnergyProfile: "thrifty"}, sim.Options{}); err == nil || !strings.Contains(err.Error(), `unknown accounting profile: no profiles spec "thrifty"`) || strings.Contains(err.Error(), "search choice") {
 		t.Errorf("energy profile error: %v", err)
 	}
 	// The physical profile charges every PE's register-file accesses.

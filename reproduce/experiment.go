@@ -112,6 +112,8 @@ func ParseExperiment(file string, src []byte) (*Experiment, error) {
 	x.Profile = o.Str("energy_profile", false)
 	if x.Profile == "" {
 		x.Profile = lower.ProfilePhysical
+	} else if _, err := lower.LoadProfile(x.Profile); err != nil {
+		o.Failf(o.Get("energy_profile"), "experiment.energy_profile: %v", err)
 	}
 	for _, name := range o.StrList("workloads") {
 		m, err := workload.Lookup(name)

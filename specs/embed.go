@@ -11,16 +11,17 @@ import (
 )
 
 // FS holds the shipped specs: arch/*.yaml, mapping/*.yaml, configs/**.yaml
-// (kernel, arch, mapping triples), experiments/*.yaml (reproductions) and
-// system/*.yaml (multi-device systems).
+// (kernel, arch, mapping triples), experiments/*.yaml (reproductions),
+// system/*.yaml (multi-device systems) and profiles/*.yaml (accounting
+// profiles).
 //
-//go:embed arch mapping configs experiments system
+//go:embed arch mapping configs experiments system profiles
 var FS embed.FS
 
 // Read resolves a spec reference. A reference that names an existing file
 // is read from disk (so a user's own spec always wins); otherwise it is
 // looked up among the embedded specs of kind (arch, mapping, configs,
-// experiments or system),
+// experiments, system or profiles),
 // with or without the .yaml suffix. It returns the name to print in
 // messages and the bytes.
 func Read(kind, ref string) (string, []byte, error) {
@@ -48,4 +49,11 @@ func Names(kind string) []string {
 	})
 	sort.Strings(out)
 	return out
+}
+
+// Has reports whether name (with or without .yaml) is one of the embedded
+// specs of kind.
+func Has(kind, name string) bool {
+	_, err := FS.ReadFile(path.Join(kind, strings.TrimSuffix(name, ".yaml")+".yaml"))
+	return err == nil
 }

@@ -393,6 +393,21 @@ func (o *Obj) Int(key string, required bool, min int64) int64 {
 	return int64(v)
 }
 
+// Bool reads true or false; def when the key is absent.
+func (o *Obj) Bool(key string, def bool) bool {
+	switch v := o.Str(key, false); v {
+	case "":
+		return def
+	case "true":
+		return true
+	case "false":
+		return false
+	default:
+		o.fail(o.Get(key), "%s.%s must be true or false, not %q", o.what, key, v)
+		return def
+	}
+}
+
 // Done reports every key that was not asked for.
 func (o *Obj) Done() {
 	if o.Node == nil {

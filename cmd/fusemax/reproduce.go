@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"os"
-	"slices"
 	"sort"
 	"strings"
 
@@ -25,9 +24,10 @@ headline numbers under both energy profiles. With --compare DIR, summary.md
 also gives the worst relative error of every column against the CSVs in DIR
 (for fusemax-micro24: ../shared/reference/fusemax-micro24/results).
 
---energy-profile picks the energy accounting of the CSVs: fusemax-micro24
-(the artifact's, with its documented quirks; the default) or physical (every
-PE's register-file accesses, every exponential).
+--energy-profile picks the accounting profile of the CSVs, for latency and
+energy: fusemax-micro24 (the artifact's, each quirk documented in
+specs/profiles/fusemax-micro24.yaml; the default) or physical (the hardware
+as its specs describe it), or a profile file.
 
 reproduce flashattention predicts FlashAttention-2/3 forward throughput on
 the GPU specs over the published benchmark grid and, with the published
@@ -44,8 +44,8 @@ in summary.md, and the command exits with status 1 after writing the rest.`,
   fusemax reproduce fusemax-micro24 --out /tmp/fm --compare ../shared/reference/fusemax-micro24/results`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if profile != "" && !slices.Contains(lower.Profiles(), profile) {
-				return usagef("--energy-profile must be one of %s, not %q", strings.Join(lower.Profiles(), ", "), profile)
+			if _, err := lower.LoadProfile(profile); profile != "" && err != nil {
+				return usagef("--energy-profile: %v", err)
 			}
 			if compare != "" {
 				if st, err := os.Stat(compare); err != nil || !st.IsDir() {
@@ -92,6 +92,6 @@ in summary.md, and the command exits with status 1 after writing the rest.`,
 	f := cmd.Flags()
 	f.StringVar(&out, "out", "", "output directory (default reproduction/EXPERIMENT)")
 	f.StringVar(&compare, "compare", "", "directory of reference CSVs to compare with, in summary.md")
-	f.StringVar(&profile, "energy-profile", "", "energy accounting of the CSVs: fusemax-micro24 (the experiment's default) or physical")
+	f.StringVar(&profile, "energy-profile", "", "accounting profile of the CSVs: fusemax-micro24 (the experiment's default), physical or a profile file")
 	rootCmd.AddCommand(cmd)
 }

@@ -29,7 +29,7 @@ func (d *designFlags) register(cmd *cobra.Command, setHelp, shapeHelp string) {
 	fl.StringSliceVar(&d.workloads, "workload", nil, "built-in workloads, comma-separated: BERT, TrXL, T5, XLM")
 	fl.StringVar(&d.f.Seq, "seq", "", "sequence lengths: a list or range, e.g. 1K,64K,1M or 1K..1M*4")
 	fl.StringArrayVar(&d.f.Shapes, "shape", nil, shapeHelp)
-	fl.StringVar(&d.f.Profile, "energy-profile", "", "energy accounting: physical (default) or fusemax-micro24")
+	fl.StringVar(&d.f.Profile, "energy-profile", "", "accounting profile for latency and energy: physical (default), fusemax-micro24 or a profile file")
 }
 
 // flags is the review given on the command line, KERNEL arguments included.

@@ -13,6 +13,7 @@ import (
 	"github.com/fusemax/fusemax/arch"
 	"github.com/fusemax/fusemax/lower"
 	"github.com/fusemax/fusemax/lower/multi"
+	"github.com/fusemax/fusemax/reproduce"
 	"github.com/fusemax/fusemax/sim"
 	"github.com/fusemax/fusemax/specs"
 	"github.com/fusemax/fusemax/workload"
@@ -36,17 +37,20 @@ mapping: ` + strings.Join(specs.Names("mapping"), ", ") + `) or YAML files.
 
 --set overrides any spec value: arch.PATH=VALUE or mapping.PATH=VALUE, e.g.
 --set arch.arrays.2d.rows=128 --set arch.memory.L3.capacity=32MiB. A
-configuration's own arch overrides (its set and, for the chosen energy
-profile, its profile_set) apply first.
+configuration's own arch overrides (its set, then the accounting profile's
+for it) apply first.
 
---energy-profile picks the energy accounting: physical (every PE's
-register-file accesses, every operation at the spec's energy) or
-fusemax-micro24 (the FuseMax artifact's: one PE's register-file accesses per
-array, the output reads Timeloop adds when a partition size wraps 64 bits on
-large problems, plus the configuration's profile_set overrides, e.g.
-+Cascade's uncharged exponentials). The default is the profile of the
-shipped experiment that evaluates the --config (fusemax-micro24 for the
-fusemax-micro24/ configs, as fusemax reproduce uses), else physical.
+--energy-profile picks the accounting profile, for latency and energy alike
+(specs/profiles/NAME.yaml or a YAML file of the same form): physical (the
+hardware as its specs describe it: every PE's register-file accesses, every
+operation at the spec's cycles and energy) or fusemax-micro24 (the FuseMax
+artifact's, each quirk documented in its file with its MODEL.md section: one
+PE's register-file accesses per array, the output reads Timeloop adds when a
+partition size wraps 64 bits, the DRAM reads≠updates guard, +Architecture's
+LM drain stall, +Cascade's serial sub→exp and uncharged exponentials). The
+default is the profile of the shipped experiment that evaluates the --config
+(fusemax-micro24 for the fusemax-micro24/ configs, as fusemax reproduce
+uses), else physical.
 
 Without --mapping (and --config) the mapping is derived: every Einsum bound
 to a unit that can run or build its operations, by cost; group sizes and
@@ -91,10 +95,10 @@ see docs/multidevice.md.`,
 				kernel = args[0]
 			}
 			if profile == "" {
-				profile = defaultProfile(config)
+				profile = reproduce.ProfileFor(config)
 			}
-			if !slices.Contains(lower.Profiles(), profile) {
-				return usagef("--energy-profile must be one of %s, not %q", strings.Join(lower.Profiles(), ", "), profile)
+			if _, err := lower.LoadProfile(profile); err != nil {
+				return usagef("--energy-profile: %v", err)
 			}
 			if system != "" { // multi-device: lower/multi (docs/multidevice.md)
 				return simulateSystem(cmd, kernel, cascade, system, mappingRef, shapeArg, out, sets, ideal)
@@ -218,7 +222,7 @@ see docs/multidevice.md.`,
 	f.BoolVar(&printSchedule, "print-schedule", false, "print the lowered program (sizes, each Einsum's unit and loops per level, then the schedule's loops, tile operations and transfers) instead of the report")
 	f.StringVar(&objective, "objective", "", "what a mapping search minimises: edp (default), latency or energy")
 	f.StringVar(&emitMapping, "emit-mapping", "", "write the derived mapping (no --mapping given) to this file, to save and edit it")
-	f.StringVar(&profile, "energy-profile", "", "energy accounting: physical or fusemax-micro24 (the FuseMax artifact's); default: the --config's experiment's, else physical")
+	f.StringVar(&profile, "energy-profile", "", "accounting profile for latency and energy: physical, fusemax-micro24 (the FuseMax artifact's) or a profile file; default: the --config's experiment's, else physical")
 	f.StringArrayVar(&inputFiles, "input", nil, "NAME=FILE.npy: the values of a tensor a data-dependent filter reads (block selection), to cost the tiles it skips (repeatable)")
 	f.StringArrayVar(&densities, "density", nil, "NAME=D: without its values, the share D in [0, 1] of NAME's elements that select; tiles skipped as for independent blocks (repeatable)")
 	f.StringVar(&dtype, "dtype", "", "GPU specs only: element type fp16 (default), bf16, fp8 or tf32")

@@ -113,12 +113,12 @@ func decodeMapping(d *specs.Doc) (*Mapping, error) {
 	m.Query, m.Key, m.KeyBlock, m.HeadDim = o.Str("query", true), o.Str("key", true), o.Str("key_block", true), o.Str("head_dim", true)
 	m.Copy = o.Str("copy", true)
 	m.Consumer = oneOf(o, "consumer", "", "warp", "warpgroup")
-	m.QInRegisters = flag(o, "q_in_registers", false)
+	m.QInRegisters = o.Bool("q_in_registers", false)
 	m.Persistent = oneOf(o, "schedule", "dynamic", "dynamic", "persistent") == "persistent"
 	m.Stages = int(o.Int("stages", true, 1))
-	m.WarpSpecial = flag(o, "warp_specialized", false)
-	m.Pingpong = flag(o, "pingpong", false)
-	m.IntraOverlap = flag(o, "intra_warpgroup_overlap", false)
+	m.WarpSpecial = o.Bool("warp_specialized", false)
+	m.Pingpong = o.Bool("pingpong", false)
+	m.IntraOverlap = o.Bool("intra_warpgroup_overlap", false)
 	m.RegsReserved = o.Int("registers_reserved", true, 0)
 	m.ProducerRegs = o.Int("producer_registers", m.WarpSpecial, 0)
 	if m.Stages > 8 {
@@ -164,20 +164,6 @@ func decodeTile(o *specs.Obj, table bool) Tile {
 		o.Done()
 	}
 	return t
-}
-
-func flag(o *specs.Obj, key string, def bool) bool {
-	switch v := o.Str(key, false); v {
-	case "":
-		return def
-	case "true":
-		return true
-	case "false":
-		return false
-	default:
-		o.Failf(o.Get(key), "mapping.%s must be true or false, not %q", key, v)
-		return def
-	}
 }
 
 func oneOf(o *specs.Obj, key, def string, allowed ...string) string {
