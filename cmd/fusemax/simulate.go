@@ -64,7 +64,8 @@ occupancy and waves; see docs/gpu.md.
 
 The workload is a built-in model at a sequence length (BERT, TrXL, T5, XLM;
 M = P = LEN) or any shape; sizes the cascade does not name (B, H) count
-independent instances.
+independent instances. A workload's D and S size its linear layers: they are
+left out unless the cascade names them.
 
 A data-dependent filter (block-sparse attention's Sel[m1, p] > 0) skips
 the tiles its selection leaves out: --input Sel=sel.npy counts them from the
@@ -142,6 +143,9 @@ see docs/multidevice.md.`,
 			c, err := loadCascade(kernel, cascade)
 			if err != nil {
 				return err
+			}
+			if model != "" {
+				shape = workload.ForCascade(shape, func(k string) bool { return c.Rank(k) != nil })
 			}
 			a, err := arch.Load(archRef, archSets)
 			if err != nil {
