@@ -13,15 +13,15 @@ import (
 )
 
 // blockSparse is the causal test cascade (Cascade 5 in the binding's
-// names) with its mask replaced by a data-dependent filter on QK that
-// reads Sel[selIndex], Sel declared with dimensions selDims.
-func blockSparse(t testing.TB, selDims, selIndex string) *einsum.Cascade {
+// names) with its mask replaced by filter, which reads Sel (declared with
+// dimensions selDims).
+func blockSparse(t testing.TB, selDims, filter string) *einsum.Cascade {
 	t.Helper()
 	src, err := os.ReadFile("testdata/causal.einsum")
 	if err != nil {
 		t.Fatal(err)
 	}
-	text := strings.NewReplacer("m1*M0 + m0 <= p", "Sel["+selIndex+"] > 0",
+	text := strings.NewReplacer("m1*M0 + m0 <= p", filter,
 		"V[f, m]\n", "V[f, m], Sel["+selDims+"]\n").Replace(string(src))
 	p, err := einsum.Parse("block_sparse.einsum", []byte(text))
 	if err != nil {
@@ -95,9 +95,9 @@ func TestDataMaskFromTensor(t *testing.T) {
 		asked = shape
 		return sel, nil
 	}
-	c := blockSparse(t, "m1, p", "m1, p")
+	c := blockSparse(t, "m1, p", "Sel[m1, p] > 0")
 	r := sparseRun(t, c, map[string]Selection{"Sel": {Load: load, Source: "sel.npy"}})
-	dense := sparseRun(t, blockSparse(t, "m1, p", "m1, p"), map[string]Selection{"Sel": {Density: 1}})
+	dense := sparseRun(t, blockSparse(t, "m1, p", "Sel[m1, p] > 0"), map[string]Selection{"Sel": {Density: 1}})
 	if !slices.Equal(asked, []int{m1s, ps}) {
 		t.Errorf("Sel loaded at shape %v, want [16 4096]", asked)
 	}
@@ -141,9 +141,9 @@ func TestDataMaskFromDensity(t *testing.T) {
 		{"m1, p", "m1, p", 0.01, 1 - math.Pow(0.99, 256)},
 		{"m1, p", "m1, p", 0, 0},
 	} {
-		c := blockSparse(t, tc.dims, tc.index)
+		c := blockSparse(t, tc.dims, "Sel["+tc.index+"] > 0")
 		r := sparseRun(t, c, map[string]Selection{"Sel": {Density: tc.d}})
-		dense := sparseRun(t, blockSparse(t, tc.dims, tc.index), map[string]Selection{"Sel": {Density: 1}})
+		dense := sparseRun(t, blockSparse(t, tc.dims, "Sel["+tc.index+"] > 0"), map[string]Selection{"Sel": {Density: 1}})
 		qk := einsumOf(t, r, "QK")
 		if math.Abs(qk.WorkShare-tc.want) > 1e-12 || math.Abs(qk.Useful-tc.d) > 1e-12 {
 			t.Errorf("Sel[%s] at density %g: QK works on %g of its tiles (useful %g), want %g (useful %g)", tc.index, tc.d, qk.WorkShare, qk.Useful, tc.want, tc.d)
@@ -173,7 +173,7 @@ func TestDataMaskFromDensity(t *testing.T) {
 // report says so; a top-k selection computed in the cascade has density
 // k/n.
 func TestDataMaskDenseAndTopK(t *testing.T) {
-	r := sparseRun(t, blockSparse(t, "m1, p", "m1, p"), nil)
+	r := sparseRun(t, blockSparse(t, "m1, p", "Sel[m1, p] > 0"), nil)
 	if qk := einsumOf(t, r, "QK"); qk.WorkShare != 1 || qk.TilesSkipped != 0 {
 		t.Errorf("unknown Sel: QK works on %g of its tiles, want all", qk.WorkShare)
 	}
@@ -200,7 +200,7 @@ func TestDataMaskDenseAndTopK(t *testing.T) {
 
 // A selection error is the inputs', not a mapping's: a search stops at it.
 func TestDataMaskErrors(t *testing.T) {
-	c := blockSparse(t, "m1, p", "m1, p")
+	c := blockSparse(t, "m1, p", "Sel[m1, p] > 0")
 	a, _ := arch.Load("fusemax-cloud", nil)
 	m, _, err := DeriveMapping(c, a, sparseShape)
 	if err != nil {
@@ -231,7 +231,7 @@ func TestDataMaskErrors(t *testing.T) {
 func BenchmarkDataMaskPoint(b *testing.B) {
 	const m1s, ps = 64, 16384
 	sel := everyFourthBlock(m1s, ps)
-	c := blockSparse(b, "m1, p", "m1, p")
+	c := blockSparse(b, "m1, p", "Sel[m1, p] > 0")
 	a, _ := arch.Load("fusemax-cloud", nil)
 	shape := map[string]int64{"B": 1, "H": 1, "E": 64, "F": 64, "M": 16384, "P": 16384, "M0": 256}
 	m, _ := LoadMapping("fusemax-binding", shape, []string{"tile.P=4096"})
@@ -249,5 +249,24 @@ func BenchmarkDataMaskPoint(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// An Einsum with an affine and a data condition is skipped in a tile when
+// either leaves no point there: causal and a block selection together.
+func TestDataMaskWithAffineMask(t *testing.T) {
+	c := blockSparse(t, "m1, p", "m1*M0 + m0 <= p && Sel[m1, p] > 0")
+	sel := everyFourthBlock(16, 4096)
+	r := sparseRun(t, c, map[string]Selection{"Sel": {Load: func([]int) ([]float64, error) { return sel, nil }}})
+	want := 0
+	for m1 := 0; m1 < 16; m1++ {
+		for pb := 0; pb < 16; pb++ { // 256-query blocks
+			if m1 <= pb && (m1+pb/4)%4 == 0 {
+				want++
+			}
+		}
+	}
+	if qk := einsumOf(t, r, "QK"); qk.Tiles-qk.TilesSkipped != int64(want) {
+		t.Errorf("causal block-sparse QK works in %d of %d tiles, want %d", qk.Tiles-qk.TilesSkipped, qk.Tiles, want)
 	}
 }

@@ -100,6 +100,9 @@ see docs/multidevice.md.`,
 			if _, err := lower.LoadProfile(profile); err != nil {
 				return usagef("--energy-profile: %v", err)
 			}
+			if system != "" && len(inputFiles)+len(densities) > 0 {
+				return usagef("--input and --density cost a data-dependent mask on one accelerator; the --system model does not read them")
+			}
 			if system != "" { // multi-device: lower/multi (docs/multidevice.md)
 				return simulateSystem(cmd, kernel, cascade, system, mappingRef, shapeArg, out, sets, ideal)
 			} else if mappingRef != "" && multi.IsSharding(mappingRef) {
@@ -152,6 +155,9 @@ see docs/multidevice.md.`,
 				return err
 			}
 			if a.GPU != nil || isGPUMapping(mappingRef) || dtype != "" {
+				if len(inputFiles)+len(densities) > 0 {
+					return usagef("--input and --density cost a data-dependent mask on an accelerator spec; the GPU model (%s) does not read them", a.Name)
+				}
 				return simulateGPU(cmd.OutOrStdout(), c, a, mappingRef, shape, mapSets, dtype, out)
 			}
 			sels, err := selections(c, inputFiles, densities)
