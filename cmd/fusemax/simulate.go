@@ -221,7 +221,7 @@ see docs/multidevice.md.`,
 	f.StringVar(&shapeArg, "shape", "", "rank sizes instead of --workload, e.g. B=1,H=32,E=128,F=128,M=8192,P=8192")
 	f.StringArrayVar(&sets, "set", nil, "override a spec value: arch.PATH=VALUE or mapping.PATH=VALUE (repeatable)")
 	f.BoolVar(&pipeline, "pipeline-latency", false, "charge 2D tile operations their systolic fill and drain")
-	f.BoolVar(&full, "no-fast-forward", false, "simulate every loop iteration (slow; for checking the fast-forward)")
+	f.BoolVar(&full, "no-fast-forward", false, "simulate every loop iteration (slow; for checking the fast-forward; at most 2e7 operations)")
 	f.StringVarP(&out, "output", "o", "table", "output format: table, json or csv")
 	f.StringVar(&system, "system", "", "run on a multi-device system spec (built-in name or YAML) under a sharding --mapping (ring, striped, tree, ulysses)")
 	f.BoolVar(&ideal, "ideal", false, "with --system: the papers' accounting (FLOPs at peak, no latency, no memory bound)")
