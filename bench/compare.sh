@@ -12,8 +12,9 @@
 # the wall time includes waiting for a core, the CPU time does not.
 #
 # usage: bench/compare.sh [N ...]   (default: 4096 16384 65536; BENCH_N too)
-# Needs python3 with NumPy (the one on PATH, else /usr/bin/python3); without
-# it the NumPy columns are skipped with a note.
+# Needs python3 with NumPy (PYTHON if set, else the one on PATH, else
+# /usr/bin/python3); without it the NumPy columns are skipped with a note
+# (PYTHON=none skips them on purpose). Needs GNU time (/usr/bin/time).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 sizes=("$@")
@@ -21,8 +22,11 @@ sizes=("$@")
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/fusemax-bench-XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 go build -o "$tmp/fusemax" ./cmd/fusemax
+command -v /usr/bin/time >/dev/null 2>&1 || { echo "bench/compare.sh: needs GNU time as /usr/bin/time (apt-get install time)" >&2; exit 1; }
 py=""
-for p in python3 /usr/bin/python3; do
+candidates=(python3 /usr/bin/python3)
+[ -z "${PYTHON:-}" ] || candidates=("$PYTHON")
+for p in "${candidates[@]}"; do
   if command -v "$p" >/dev/null 2>&1 && "$p" -c 'import numpy' 2>/dev/null; then py=$p; break; fi
 done
 [ -n "$py" ] || echo "note: no python3 with NumPy found (apt-get install python3-numpy); NumPy columns skipped, inputs from fusemax eval"

@@ -1,6 +1,7 @@
 package einsum
 
 import (
+	"errors"
 	"fmt"
 	"sort"
 	"strconv"
@@ -130,7 +131,7 @@ func ParseShape(s string) (map[string]int64, error) {
 
 // ParseSize reads a positive size with an optional K or M suffix (binary).
 func ParseSize(v string) (int64, error) {
-	mult := int64(1)
+	mult, given := int64(1), v
 	switch {
 	case strings.HasSuffix(v, "K") || strings.HasSuffix(v, "k"):
 		mult, v = 1<<10, v[:len(v)-1]
@@ -138,11 +139,18 @@ func ParseSize(v string) (int64, error) {
 		mult, v = 1<<20, v[:len(v)-1]
 	}
 	n, err := strconv.ParseInt(v, 10, 64)
-	if err != nil || n <= 0 || n > (1<<40)/mult {
-		return 0, fmt.Errorf("%q is not a positive integer size (suffixes K and M allowed)", v)
+	switch {
+	case errors.Is(err, strconv.ErrRange) && !strings.HasPrefix(v, "-"), err == nil && n > MaxSize/mult:
+		return 0, fmt.Errorf("%q is more than 2^40 (1099511627776), the largest size a shape may give", given)
+	case err != nil || n <= 0:
+		return 0, fmt.Errorf("%q is not a positive integer size (suffixes K and M allowed)", given)
 	}
 	return n * mult, nil
 }
+
+// MaxSize bounds a rank size: products of a few such sizes stay within
+// int64, and no workload is larger.
+const MaxSize = 1 << 40
 
 // FormatShape prints sizes as NAME=SIZE pairs sorted by name, the inverse of
 // ParseShape; golden data and reports use it as a stable key.

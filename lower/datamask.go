@@ -93,6 +93,23 @@ func DataFilterTensors(c *einsum.Cascade) []string {
 	return out
 }
 
+// decidesFilter reports whether access a of e is only a data filter's
+// read (Sel in QK[m1, m0: Sel[m1, p] > 0, p]): what a tile's skipping is
+// decided by, so it is read even for a tile that is then skipped.
+func decidesFilter(e *einsum.Einsum, a *einsum.Access) bool {
+	for _, f := range e.Filters {
+		if f.Data == nil {
+			continue
+		}
+		for _, x := range []einsum.Expr{f.Data.X, f.Data.Y} {
+			if r, ok := x.(*einsum.Read); ok && r.Access == a {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // dpred is a data-dependent predicate over an operation's points: the
 // element of t at index (forms over the operation's variables) compared
 // with a constant.
@@ -193,7 +210,8 @@ func (e *SelectionError) Unwrap() error { return e.Err }
 // selData is what the lowering knows of one selection tensor's values.
 type selData struct {
 	use     SelectionUse
-	values  []float64 // exact, when given
+	values  []float64          // exact, when given
+	prefix  map[string][]int64 // per comparison: prefix counts of the elements satisfying it
 	strides []int64
 	shape   []int64
 	density float64 // else: an element satisfies the filter with this probability
@@ -223,6 +241,11 @@ func (lw *lowering) selection(d *dpred) (*selData, error) {
 	sel, given := lw.opt.Selections[t.Name]
 	switch {
 	case given && sel.Load != nil:
+		key := fmt.Sprint(t.Name, shape)
+		if c, ok := lw.opt.selCache[key]; ok {
+			sd.values, sd.prefix, sd.use = c.values, c.prefix, c.use
+			break
+		}
 		vals, err := sel.Load(shape)
 		if err != nil {
 			return nil, &SelectionError{err}
@@ -231,13 +254,12 @@ func (lw *lowering) selection(d *dpred) (*selData, error) {
 			return nil, &SelectionError{fmt.Errorf("selection %s: %d values for shape %v", t.Name, len(vals), shape)}
 		}
 		sd.values, sd.use.From, sd.use.Source = vals, SelectionFromTensor, sel.Source
-		n := 0
-		for _, v := range vals {
-			if d.holds(v) {
-				n++
-			}
+		if pre := sd.prefixFor(d); len(pre) > 0 {
+			sd.use.Density = float64(pre[len(pre)-1]) / float64(len(pre))
 		}
-		sd.density = float64(n) / float64(max(1, len(vals)))
+		if lw.opt.selCache != nil {
+			lw.opt.selCache[key] = sd
+		}
 	case given:
 		if !(sel.Density >= 0 && sel.Density <= 1) {
 			return nil, &SelectionError{fmt.Errorf("selection %s: density %g is not in [0, 1]", t.Name, sel.Density)}
@@ -250,6 +272,9 @@ func (lw *lowering) selection(d *dpred) (*selData, error) {
 		}
 		sd.dense, sd.density, sd.use.From = true, 1, SelectionDense
 		lw.warn("a data filter reads %s (declared at %s), whose values are not known: its tiles are costed as if every point were selected (dense); give --input %s=FILE.npy or --density %s=D", t.Name, t.Pos, t.Name, t.Name)
+	}
+	if sd.values != nil {
+		sd.density = sd.use.Density
 	}
 	sd.use.Density = sd.density
 	lw.sels[t] = sd
@@ -347,21 +372,60 @@ func (d *dpred) distinct(vars []*einsum.Rank, b ibox, shape []int64) float64 {
 	return n
 }
 
-// anyHolds reports whether some element of sd in box im satisfies d.
+// anyHolds reports whether some element of sd in box im satisfies d: by
+// inclusion-exclusion over d's prefix counts, 2^dims lookups a box.
 func (sd *selData) anyHolds(d *dpred, im ibox) bool {
-	var walk func(i int, off int64) bool
-	walk = func(i int, off int64) bool {
-		if i == len(im) {
-			return d.holds(sd.values[off])
+	pre := sd.prefixFor(d)
+	n := int64(0)
+outer:
+	for corner := 0; corner < 1<<len(im); corner++ {
+		off, neg := int64(0), false
+		for i, r := range im {
+			x := r[1]
+			if corner&(1<<i) != 0 {
+				if x = r[0] - 1; x < 0 {
+					continue outer
+				}
+				neg = !neg
+			}
+			off += x * sd.strides[i]
 		}
-		for x := im[i][0]; x <= im[i][1]; x++ {
-			if walk(i+1, off+x*sd.strides[i]) {
-				return true
+		if neg {
+			n -= pre[off]
+		} else {
+			n += pre[off]
+		}
+	}
+	return n > 0
+}
+
+// prefixFor is, per element, how many elements at or before it in every
+// dimension satisfy d (computed once per predicate's comparison).
+func (sd *selData) prefixFor(d *dpred) []int64 {
+	key := fmt.Sprintf("%v %v %g", d.left, d.op, d.c)
+	if pre, ok := sd.prefix[key]; ok {
+		return pre
+	}
+	pre := make([]int64, len(sd.values))
+	for i, v := range sd.values {
+		if d.holds(v) {
+			pre[i] = 1
+		}
+	}
+	n := int64(len(pre))
+	for dim, st := range sd.strides {
+		span := st * sd.shape[dim] // one run of the dimension's indices
+		for base := int64(0); base < n; base += span {
+			for i := base + st; i < base+span; i++ {
+				pre[i] += pre[i-st]
 			}
 		}
-		return false
 	}
-	return walk(0, 0)
+	if sd.prefix == nil {
+		sd.prefix = map[string][]int64{}
+	}
+	sd.prefix[key] = pre
+	return pre
 }
 
 // dataStates splits the cells gb of grid g by which of the predicates in

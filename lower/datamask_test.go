@@ -13,15 +13,15 @@ import (
 )
 
 // blockSparse is the causal test cascade (Cascade 5 in the binding's
-// names) with its mask replaced by a data-dependent filter on QK that
-// reads Sel[selIndex], Sel declared with dimensions selDims.
-func blockSparse(t *testing.T, selDims, selIndex string) *einsum.Cascade {
+// names) with its mask replaced by filter, which reads Sel (declared with
+// dimensions selDims).
+func blockSparse(t testing.TB, selDims, filter string) *einsum.Cascade {
 	t.Helper()
 	src, err := os.ReadFile("testdata/causal.einsum")
 	if err != nil {
 		t.Fatal(err)
 	}
-	text := strings.NewReplacer("m1*M0 + m0 <= p", "Sel["+selIndex+"] > 0",
+	text := strings.NewReplacer("m1*M0 + m0 <= p", filter,
 		"V[f, m]\n", "V[f, m], Sel["+selDims+"]\n").Replace(string(src))
 	p, err := einsum.Parse("block_sparse.einsum", []byte(text))
 	if err != nil {
@@ -34,7 +34,7 @@ func blockSparse(t *testing.T, selDims, selIndex string) *einsum.Cascade {
 }
 
 // sparseShape is M = P = 4096 with 256-key blocks, in query groups of 1024
-// (four 256-query tiles of the 2D array).
+// (four 256-query tiles of the 2D array), Sel read from DRAM.
 var sparseShape = map[string]int64{"B": 1, "H": 1, "E": 64, "F": 64, "M": 4096, "P": 4096, "M0": 256}
 
 func sparseRun(t *testing.T, c *einsum.Cascade, sels map[string]Selection) *Report {
@@ -43,7 +43,7 @@ func sparseRun(t *testing.T, c *einsum.Cascade, sels map[string]Selection) *Repo
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := LoadMapping("fusemax-binding", sparseShape, []string{"tile.P=1024"})
+	m, err := LoadMapping("fusemax-binding", sparseShape, []string{"tile.P=1024", "offchip=[Q, K, V, Sel, AV]"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,6 +65,20 @@ func einsumOf(t *testing.T, r *Report, name string) EinsumPlan {
 	return EinsumPlan{}
 }
 
+// everyFourthBlock is Sel[m1, p]: key block m1 selected for the queries of
+// 1024-query block q when (m1 + q) % 4 == 0.
+func everyFourthBlock(m1s, ps int) []float64 {
+	sel := make([]float64, m1s*ps)
+	for m1 := 0; m1 < m1s; m1++ {
+		for p := 0; p < ps; p++ {
+			if (m1+p/1024)%4 == 0 {
+				sel[m1*ps+p] = 1
+			}
+		}
+	}
+	return sel
+}
+
 // A selection given as a tensor skips exactly the tiles it leaves empty.
 // By construction: key block m1 is selected for the 1024-query block q
 // when (m1 + q) % 4 == 0, so 64 of the 256 (256-query × 256-key) tiles
@@ -74,23 +88,16 @@ func einsumOf(t *testing.T, r *Report, name string) EinsumPlan {
 // read, so traffic falls.
 func TestDataMaskFromTensor(t *testing.T) {
 	const m1s, ps = 16, 4096
-	sel := make([]float64, m1s*ps)
-	for m1 := 0; m1 < m1s; m1++ {
-		for p := 0; p < ps; p++ {
-			if (m1+p/1024)%4 == 0 {
-				sel[m1*ps+p] = 1
-			}
-		}
-	}
+	sel := everyFourthBlock(m1s, ps)
 	sel[1*ps+5] = 0.5
 	var asked []int
 	load := func(shape []int) ([]float64, error) {
 		asked = shape
 		return sel, nil
 	}
-	c := blockSparse(t, "m1, p", "m1, p")
+	c := blockSparse(t, "m1, p", "Sel[m1, p] > 0")
 	r := sparseRun(t, c, map[string]Selection{"Sel": {Load: load, Source: "sel.npy"}})
-	dense := sparseRun(t, blockSparse(t, "m1, p", "m1, p"), map[string]Selection{"Sel": {Density: 1}})
+	dense := sparseRun(t, blockSparse(t, "m1, p", "Sel[m1, p] > 0"), map[string]Selection{"Sel": {Density: 1}})
 	if !slices.Equal(asked, []int{m1s, ps}) {
 		t.Errorf("Sel loaded at shape %v, want [16 4096]", asked)
 	}
@@ -134,9 +141,9 @@ func TestDataMaskFromDensity(t *testing.T) {
 		{"m1, p", "m1, p", 0.01, 1 - math.Pow(0.99, 256)},
 		{"m1, p", "m1, p", 0, 0},
 	} {
-		c := blockSparse(t, tc.dims, tc.index)
+		c := blockSparse(t, tc.dims, "Sel["+tc.index+"] > 0")
 		r := sparseRun(t, c, map[string]Selection{"Sel": {Density: tc.d}})
-		dense := sparseRun(t, blockSparse(t, tc.dims, tc.index), map[string]Selection{"Sel": {Density: 1}})
+		dense := sparseRun(t, blockSparse(t, tc.dims, "Sel["+tc.index+"] > 0"), map[string]Selection{"Sel": {Density: 1}})
 		qk := einsumOf(t, r, "QK")
 		if math.Abs(qk.WorkShare-tc.want) > 1e-12 || math.Abs(qk.Useful-tc.d) > 1e-12 {
 			t.Errorf("Sel[%s] at density %g: QK works on %g of its tiles (useful %g), want %g (useful %g)", tc.index, tc.d, qk.WorkShare, qk.Useful, tc.want, tc.d)
@@ -146,6 +153,15 @@ func TestDataMaskFromDensity(t *testing.T) {
 		t.Logf("Sel[%s] d=%g: 2D busy %.4g / %.4g s = %.4f, latency ratio %.4f", tc.index, tc.d, busy, denseBusy, busy/denseBusy, r.LatencyS/dense.LatencyS)
 		if math.Abs(busy/denseBusy-tc.want) > 1e-9 {
 			t.Errorf("Sel[%s] at density %g: 2D array busy %.6f of dense, want %.6f", tc.index, tc.d, busy/denseBusy, tc.want)
+		}
+		if saved := dense.TrafficBytes - r.TrafficBytes; math.Abs(saved-r.TrafficSkippedBytes) > 1e-9*dense.TrafficBytes {
+			t.Errorf("Sel[%s] at density %g: %g B reported untransferred, dense moves %g B more", tc.index, tc.d, r.TrafficSkippedBytes, saved)
+		}
+		// Nothing selected: no Q, K or V tile is read, but Sel is, whole (a
+		// tile is known to be skipped only once its selection is read),
+		// and AV is written (2-byte words).
+		if want := 2 * (64*4096 + 16*float64(strings.Count(tc.dims, ",")*4095+1)); tc.d == 0 && r.TrafficBytes != want {
+			t.Errorf("Sel[%s] at density 0: traffic %g B, want %g (AV and Sel only)", tc.index, r.TrafficBytes, want)
 		}
 		if u := r.Selections; len(u) != 1 || u[0].From != SelectionFromDensity || u[0].Density != tc.d {
 			t.Errorf("selections %+v, want Sel at declared density %g", u, tc.d)
@@ -157,7 +173,7 @@ func TestDataMaskFromDensity(t *testing.T) {
 // report says so; a top-k selection computed in the cascade has density
 // k/n.
 func TestDataMaskDenseAndTopK(t *testing.T) {
-	r := sparseRun(t, blockSparse(t, "m1, p", "m1, p"), nil)
+	r := sparseRun(t, blockSparse(t, "m1, p", "Sel[m1, p] > 0"), nil)
 	if qk := einsumOf(t, r, "QK"); qk.WorkShare != 1 || qk.TilesSkipped != 0 {
 		t.Errorf("unknown Sel: QK works on %g of its tiles, want all", qk.WorkShare)
 	}
@@ -184,7 +200,7 @@ func TestDataMaskDenseAndTopK(t *testing.T) {
 
 // A selection error is the inputs', not a mapping's: a search stops at it.
 func TestDataMaskErrors(t *testing.T) {
-	c := blockSparse(t, "m1, p", "m1, p")
+	c := blockSparse(t, "m1, p", "Sel[m1, p] > 0")
 	a, _ := arch.Load("fusemax-cloud", nil)
 	m, _, err := DeriveMapping(c, a, sparseShape)
 	if err != nil {
@@ -205,5 +221,52 @@ func TestDataMaskErrors(t *testing.T) {
 	}
 	if got := DataFilterTensors(c); !slices.Equal(got, []string{"Sel"}) {
 		t.Errorf("DataFilterTensors = %v, want [Sel]", got)
+	}
+}
+
+// BenchmarkDataMaskPoint is one block-sparse design point at M = P = 16K
+// with its selection given as a tensor (64 × 16K elements, every fourth
+// key block per 1024-query block) or as a density: the selection's
+// analysis on top of a dense point's lowering and simulation.
+func BenchmarkDataMaskPoint(b *testing.B) {
+	const m1s, ps = 64, 16384
+	sel := everyFourthBlock(m1s, ps)
+	c := blockSparse(b, "m1, p", "Sel[m1, p] > 0")
+	a, _ := arch.Load("fusemax-cloud", nil)
+	shape := map[string]int64{"B": 1, "H": 1, "E": 64, "F": 64, "M": 16384, "P": 16384, "M0": 256}
+	m, _ := LoadMapping("fusemax-binding", shape, []string{"tile.P=4096"})
+	for _, bc := range []struct {
+		name string
+		sel  Selection
+	}{
+		{"tensor", Selection{Load: func([]int) ([]float64, error) { return sel, nil }}},
+		{"density", Selection{Density: 0.25}},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			for b.Loop() {
+				if _, err := Simulate(c, a, m, shape, Options{Selections: map[string]Selection{"Sel": bc.sel}}, sim.Options{}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// An Einsum with an affine and a data condition is skipped in a tile when
+// either leaves no point there: causal and a block selection together.
+func TestDataMaskWithAffineMask(t *testing.T) {
+	c := blockSparse(t, "m1, p", "m1*M0 + m0 <= p && Sel[m1, p] > 0")
+	sel := everyFourthBlock(16, 4096)
+	r := sparseRun(t, c, map[string]Selection{"Sel": {Load: func([]int) ([]float64, error) { return sel, nil }}})
+	want := 0
+	for m1 := 0; m1 < 16; m1++ {
+		for pb := 0; pb < 16; pb++ { // 256-query blocks
+			if m1 <= pb && (m1+pb/4)%4 == 0 {
+				want++
+			}
+		}
+	}
+	if qk := einsumOf(t, r, "QK"); qk.Tiles-qk.TilesSkipped != int64(want) {
+		t.Errorf("causal block-sparse QK works in %d of %d tiles, want %d", qk.Tiles-qk.TilesSkipped, qk.Tiles, want)
 	}
 }

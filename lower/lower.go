@@ -35,6 +35,9 @@ type Options struct {
 	// Selections are what is known of the tensors data-dependent filters
 	// read, by name (datamask.go): their values or a declared density.
 	Selections map[string]Selection
+	// selCache keeps what Selections' tensors hold, by name and shape, for
+	// every candidate of one search (Simulate sets it).
+	selCache map[string]*selData
 }
 
 // Plan is a lowered design point: the schedule and what the lowering

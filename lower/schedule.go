@@ -12,10 +12,13 @@ import (
 // xfer collects one Einsum's DRAM traffic at one loop level.
 type xfer struct {
 	readBytes, writeBytes float64
-	keptBytes             map[int]float64 // of readBytes, those of accesses a staging level keeps (not staged through it)
-	alloc                 float64         // global-buffer bytes a load brings in
-	deferFree             bool            // the consumer frees it only on its loop's last iteration
-	after                 []*sim.Op
+	keptBytes             map[int]float64 // of the bytes, those of accesses a staging level keeps (not staged through it)
+	// decideBytes are reads of what a data filter compares (Sel): read
+	// whole, since a tile is known to be skipped only once they are read.
+	decideBytes float64
+	alloc       float64 // global-buffer bytes a load brings in
+	deferFree   bool    // the consumer frees it only on its loop's last iteration
+	after       []*sim.Op
 }
 
 // The schedule pass turns the counted Einsums into a sim.Schedule: a root
@@ -218,7 +221,11 @@ func (sc *scheduler) transfers(p *eplan, own *sim.Loop) (map[*sim.Loop]*xfer, *x
 				loads[at] = &xfer{}
 			}
 			lx := loads[at]
-			lx.readBytes += dr * lw.word
+			if decidesFilter(p.e, x.acc) {
+				lx.decideBytes += dr * lw.word
+			} else {
+				lx.readBytes += dr * lw.word
+			}
 			lx.keep(x, dr*lw.word)
 			if x.l3 {
 				lx.alloc += x.foot * lw.word
@@ -298,8 +305,7 @@ func (lw *lowering) spillAccess(x *access) (sr, sw float64) {
 // by `buffers` iterations, after the store of what it reads back.
 func (sc *scheduler) emitLoad(p *eplan, own, l *sim.Loop, lx *xfer) error {
 	lw, m := sc.lw, sc.lw.m
-	ld := &sim.Op{Name: "load " + p.e.Name(), Unit: sc.dramUnit, Cycles: lx.readBytes / sc.bytesPerCycle, PEFrac: 1,
-		Bytes: lx.readBytes, Actions: map[string]float64{}}
+	ld := &sim.Op{Name: "load " + p.e.Name(), Unit: sc.dramUnit, PEFrac: 1, Actions: map[string]float64{}}
 	n := float64(p.nInst)
 	if l == sc.group && p.inLoop {
 		n /= float64(sc.inner.Count)
@@ -308,11 +314,11 @@ func (sc *scheduler) emitLoad(p *eplan, own, l *sim.Loop, lx *xfer) error {
 	if l == sc.group {
 		f = lw.share(p).group
 	}
-	lw.skippedBytes += ld.Bytes * (1 - f)
-	ld.Cycles *= f / n
-	ld.Bytes *= f / n
+	lw.skippedBytes += lx.readBytes * (1 - f)
+	ld.Bytes = lx.readBytes*(f/n) + lx.decideBytes/n
+	ld.Cycles = lx.readBytes/sc.bytesPerCycle*(f/n) + lx.decideBytes/n/sc.bytesPerCycle
 	ld.Actions[sc.dram.Name+".read"] = ld.Bytes / sc.dram.WidthBytes
-	if err := lw.stage(ld, func(k int) float64 { return lx.stagedShare(k, lx.readBytes) }); err != nil {
+	if err := lw.stage(ld, func(k int) float64 { return lx.stagedShare(k, lx.readBytes+lx.decideBytes) }); err != nil {
 		return err
 	}
 	sc.throttle(ld)

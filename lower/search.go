@@ -63,6 +63,9 @@ func Simulate(c *einsum.Cascade, a *arch.Spec, m *Mapping, shape map[string]int6
 	if opt.Objective != "" && !slices.Contains(Objectives(), opt.Objective) {
 		return nil, fmt.Errorf("unknown objective %q (known: %s)", opt.Objective, strings.Join(Objectives(), ", "))
 	}
+	if opt.selCache == nil {
+		opt.selCache = map[string]*selData{} // a selection is read and analysed once for every candidate
+	}
 	if len(m.Search) == 0 {
 		r, err := simulateOne(c, a, m, shape, opt, so)
 		if err == nil && m.Derived {

@@ -209,12 +209,7 @@ func (e *Evaluator) resolve(d *Design, shape map[string]int64, profile string) (
 func (e *Evaluator) evaluateDerived(t *target, a *arch.Spec, cs Case, profile string) (*Metrics, error) {
 	c, shape := t.kernel.cascade, cs.Shape
 	if cs.Workload != "" {
-		shape = maps.Clone(shape)
-		for _, k := range []string{"D", "S"} {
-			if c.Rank(k) == nil {
-				delete(shape, k)
-			}
-		}
+		shape = workload.ForCascade(shape, func(k string) bool { return c.Rank(k) != nil })
 	}
 	m, _, err := lower.DeriveMapping(c, a, shape)
 	if err != nil {

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"math"
+	"strings"
 	"testing"
 )
 
@@ -92,5 +93,17 @@ func BenchmarkFastForward(b *testing.B) {
 		if _, err := Run(pipeline(1<<20, 1<<12, 3, 2, 1, 1), Options{}); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// A run without fast-forward is bounded before it starts: its state grows
+// with every iteration.
+func TestUnforwardedBound(t *testing.T) {
+	_, err := Run(pipeline(1<<20, 1<<12, 3, 2, 1, 1), Options{NoFastForward: true})
+	if err == nil || !strings.Contains(err.Error(), "without fast-forward the schedule issues") {
+		t.Fatalf("2^32 iterations without fast-forward: %v", err)
+	}
+	if _, err := Run(pipeline(1<<20, 1<<12, 3, 2, 1, 1), Options{}); err != nil {
+		t.Fatalf("the same with fast-forward: %v", err)
 	}
 }

@@ -111,3 +111,25 @@ func FormatShape(s map[string]int64) string {
 	}
 	return strings.Join(parts, ",")
 }
+
+// LinearDims are the model's sizes of its linear layers (D, the model
+// width; S, the feed-forward width): in an attention cascade they are
+// neither ranks nor independent instances (B and H are).
+var LinearDims = []string{"D", "S"}
+
+// ForCascade is a workload's shape without the linear-layer sizes the
+// cascade does not name (named reports whether it names a rank), so that
+// a lowering that counts unnamed sizes as instances does not multiply the
+// work by D × S.
+func ForCascade(shape map[string]int64, named func(rank string) bool) map[string]int64 {
+	out := make(map[string]int64, len(shape))
+	for k, v := range shape {
+		out[k] = v
+	}
+	for _, k := range LinearDims {
+		if !named(k) {
+			delete(out, k)
+		}
+	}
+	return out
+}

@@ -48,6 +48,7 @@ func TestSimulateSelections(t *testing.T) {
 		{[]string{"--density", "K=0.5"}, 2, "no data-dependent filter of cascade block_sparse_1pass reads K"},
 		{[]string{"--input", "Sel=" + good, "--density", "Sel=0.5"}, 2, "give its file or its density, not both"},
 		{[]string{"--density", "Sel=0.5", "--density", "Sel=0.2"}, 2, "--density Sel is given twice"},
+		{[]string{"--density", "Sel=0.5", "--arch", "h100-sxm5-80gb"}, 2, "the GPU model (h100-sxm5-80gb) does not read them"},
 	} {
 		stdout, stderr, code := run(t, append(base, tc.args...)...)
 		got := stderr

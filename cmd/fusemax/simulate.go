@@ -64,7 +64,8 @@ occupancy and waves; see docs/gpu.md.
 
 The workload is a built-in model at a sequence length (BERT, TrXL, T5, XLM;
 M = P = LEN) or any shape; sizes the cascade does not name (B, H) count
-independent instances.
+independent instances. A workload's D and S size its linear layers: they are
+left out unless the cascade names them.
 
 A data-dependent filter (block-sparse attention's Sel[m1, p] > 0) skips
 the tiles its selection leaves out: --input Sel=sel.npy counts them from the
@@ -98,6 +99,9 @@ see docs/multidevice.md.`,
 			}
 			if _, err := lower.LoadProfile(profile); err != nil {
 				return usagef("--energy-profile: %v", err)
+			}
+			if system != "" && len(inputFiles)+len(densities) > 0 {
+				return usagef("--input and --density cost a data-dependent mask on one accelerator; the --system model does not read them")
 			}
 			if system != "" { // multi-device: lower/multi (docs/multidevice.md)
 				return simulateSystem(cmd, kernel, cascade, system, mappingRef, shapeArg, out, sets, ideal)
@@ -143,11 +147,17 @@ see docs/multidevice.md.`,
 			if err != nil {
 				return err
 			}
+			if model != "" {
+				shape = workload.ForCascade(shape, func(k string) bool { return c.Rank(k) != nil })
+			}
 			a, err := arch.Load(archRef, archSets)
 			if err != nil {
 				return err
 			}
 			if a.GPU != nil || isGPUMapping(mappingRef) || dtype != "" {
+				if len(inputFiles)+len(densities) > 0 {
+					return usagef("--input and --density cost a data-dependent mask on an accelerator spec; the GPU model (%s) does not read them", a.Name)
+				}
 				return simulateGPU(cmd.OutOrStdout(), c, a, mappingRef, shape, mapSets, dtype, out)
 			}
 			sels, err := selections(c, inputFiles, densities)
@@ -211,7 +221,7 @@ see docs/multidevice.md.`,
 	f.StringVar(&shapeArg, "shape", "", "rank sizes instead of --workload, e.g. B=1,H=32,E=128,F=128,M=8192,P=8192")
 	f.StringArrayVar(&sets, "set", nil, "override a spec value: arch.PATH=VALUE or mapping.PATH=VALUE (repeatable)")
 	f.BoolVar(&pipeline, "pipeline-latency", false, "charge 2D tile operations their systolic fill and drain")
-	f.BoolVar(&full, "no-fast-forward", false, "simulate every loop iteration (slow; for checking the fast-forward)")
+	f.BoolVar(&full, "no-fast-forward", false, "simulate every loop iteration (slow; for checking the fast-forward; at most 2e7 operations)")
 	f.StringVarP(&out, "output", "o", "table", "output format: table, json or csv")
 	f.StringVar(&system, "system", "", "run on a multi-device system spec (built-in name or YAML) under a sharding --mapping (ring, striped, tree, ulysses)")
 	f.BoolVar(&ideal, "ideal", false, "with --system: the papers' accounting (FLOPs at peak, no latency, no memory bound)")

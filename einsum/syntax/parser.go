@@ -48,7 +48,7 @@ func ParseFile(filename string, src []byte) (*File, error) {
 	text := string(src)
 	start := lexer.Position{Filename: filename, Line: 1, Column: 1}
 	if len(src) > MaxFileBytes {
-		return nil, &Error{Pos: start, Msg: fmt.Sprintf("file is %d bytes; a cascade file may hold at most %d (128 KiB)", len(src), MaxFileBytes)}
+		return nil, &Error{Pos: start, Msg: fmt.Sprintf("file is over %d bytes (128 KiB), the most a cascade file may hold; put its cascades in several files", MaxFileBytes)}
 	}
 	if i := strings.IndexByte(text, 0); i >= 0 {
 		return nil, &Error{Pos: positionOf(filename, text, i), Msg: "file contains a NUL byte: not a text file"}

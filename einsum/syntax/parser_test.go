@@ -99,7 +99,7 @@ func TestParseErrors(t *testing.T) {
 		{"cascade c { ranks K\n Y[k] = " + strings.Repeat("-", 30000) + "A[k] }", "nested more than"},
 		{"cascade c { ranks K\n Y[k] = A[" + strings.Repeat("(", 30000) + "k" + strings.Repeat(")", 30000) + "] }", "nested more than"},
 		{"cascade c {" + strings.Repeat(" iterate m until m >= M {", 3000) + " }", "nested more than"},
-		{strings.Repeat("#", MaxFileBytes+1), "t.einsum:1:1: file is 131073 bytes; a cascade file may hold at most 131072 (128 KiB)"},
+		{strings.Repeat("#", MaxFileBytes+1), "t.einsum:1:1: file is over 131072 bytes (128 KiB), the most a cascade file may hold"},
 	}
 	for _, c := range cases {
 		_, err := ParseFile("t.einsum", []byte(c.src))

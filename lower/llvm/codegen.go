@@ -96,6 +96,9 @@ type Module struct {
 	// threads' copies together.
 	WorkBytes int64
 	plan      *plan
+	// phases: the module also has Func_init and Func_check (outputPhases),
+	// which the driver calls before and after the threads.
+	phases bool
 }
 
 // String is the module's LLVM IR text.
@@ -174,15 +177,7 @@ func (g *gen) fconst(v float64) *constant.Float {
 
 func (g *gen) build(mod *Module) int64 {
 	c := g.p.c
-	var params []*ir.Param
-	for _, t := range mod.Params {
-		prm := ir.NewParam(sanitize(t.Name), types.NewPointer(g.ft))
-		prm.Attrs = append(prm.Attrs, enum.ParamAttrNoAlias)
-		if t.Kind == einsum.Input {
-			prm.Attrs = append(prm.Attrs, enum.ParamAttrReadOnly)
-		}
-		params = append(params, prm)
-	}
+	params := g.tensorParams(mod)
 	if g.opts.CountAccesses {
 		prm := ir.NewParam("counts", types.NewPointer(types.I64))
 		prm.Attrs = append(prm.Attrs, enum.ParamAttrNoAlias)
@@ -197,9 +192,6 @@ func (g *gen) build(mod *Module) int64 {
 	g.f = g.m.NewFunc(mod.Func, types.Void, params...)
 	entry := g.f.NewBlock("entry")
 	g.b = entry
-	for i, t := range mod.Params {
-		g.base[t] = params[i]
-	}
 	var work int64
 	elemBytes := int64(4)
 	if g.ft == types.Double {
@@ -218,12 +210,21 @@ func (g *gen) build(mod *Module) int64 {
 			work += s.elems * elemBytes * g.p.copies()
 		}
 		if s.tracked {
-			arr := types.NewArray(uint64(s.elems*g.p.copies()), types.I8)
+			// An output's mask is shared, as its values are: each thread
+			// marks the points of its own tiles.
+			copies := g.p.copies()
+			if t.Kind == einsum.Output {
+				copies = 1
+			}
+			arr := types.NewArray(uint64(s.elems*copies), types.I8)
 			gl := g.m.NewGlobalDef("m."+sanitize(t.Name), constant.NewZeroInitializer(arr))
 			gl.Linkage = enum.LinkageInternal
 			gl.Align = ir.Align(64)
-			g.mask[t] = g.threadBase(constant.NewGetElementPtr(arr, gl, i64(0), i64(0)), s.elems)
-			work += s.elems * g.p.copies()
+			g.mask[t] = constant.NewGetElementPtr(arr, gl, i64(0), i64(0))
+			if copies > 1 {
+				g.mask[t] = g.threadBase(g.mask[t], s.elems)
+			}
+			work += s.elems * copies
 		}
 	}
 	for _, t := range c.Tensors {
@@ -234,29 +235,64 @@ func (g *gen) build(mod *Module) int64 {
 	if g.counts != nil {
 		g.stampInit()
 	}
-	// Every call starts from nothing defined, and points no statement
-	// defines read as NaN, as in the interpreter.
-	for _, t := range c.Tensors {
-		if m := g.mask[t]; m != nil {
-			g.memset(m, 0, g.p.store[t].elems)
-			if t.Kind == einsum.Output {
-				s := g.p.store[t]
-				g.loop(i64(0), i64(s.elems), 1, func(i value.Value) {
-					g.b.NewStore(g.fconst(math.NaN()), g.gep(g.base[t], i))
-				})
-			}
-		}
-	}
+	// Every call starts from nothing defined. With threads, an output's
+	// mask and values are shared and cleared and checked once, by the
+	// phase functions the driver calls around the threads (outputPhases).
+	g.clearMasks(true, g.p.threads <= 1)
 	g.einsums(c.Einsums)
-	g.checkOutputs()
+	if g.p.threads <= 1 {
+		g.checkOutputs()
+	}
 	g.b.NewRet(nil)
-	// Allocas go first in the entry block so that mem2reg promotes them.
+	g.hoistAllocas(entry)
+	mod.phases = g.outputPhases(mod)
+	return work
+}
+
+// tensorParams are the kernel's tensor arguments (Module.Params), bound
+// as the tensors' bases.
+func (g *gen) tensorParams(mod *Module) []*ir.Param {
+	var params []*ir.Param
+	for _, t := range mod.Params {
+		prm := ir.NewParam(sanitize(t.Name), types.NewPointer(g.ft))
+		prm.Attrs = append(prm.Attrs, enum.ParamAttrNoAlias)
+		if t.Kind == einsum.Input {
+			prm.Attrs = append(prm.Attrs, enum.ParamAttrReadOnly)
+		}
+		params = append(params, prm)
+		g.base[t] = prm
+	}
+	return params
+}
+
+// hoistAllocas puts the function's allocas first in its entry block, so
+// that mem2reg promotes them.
+func (g *gen) hoistAllocas(entry *ir.Block) {
 	insts := make([]ir.Instruction, 0, len(g.allocs)+len(entry.Insts))
 	for _, a := range g.allocs {
 		insts = append(insts, a)
 	}
 	entry.Insts = append(insts, entry.Insts...)
-	return work
+	g.allocs = nil
+}
+
+// clearMasks marks tracked tensors undefined: the intermediates' masks
+// when inter, the outputs' masks and values when outs (points no statement
+// defines read as NaN, as in the interpreter).
+func (g *gen) clearMasks(inter, outs bool) {
+	for _, t := range g.p.c.Tensors {
+		m := g.mask[t]
+		if m == nil || (t.Kind == einsum.Output && !outs) || (t.Kind != einsum.Output && !inter) {
+			continue
+		}
+		s := g.p.store[t]
+		g.memset(m, 0, s.elems)
+		if t.Kind == einsum.Output {
+			g.loop(i64(0), i64(s.elems), 1, func(i value.Value) {
+				g.b.NewStore(g.fconst(math.NaN()), g.gep(g.base[t], i))
+			})
+		}
+	}
 }
 
 // einsums emits a run of Einsums in order, turning each iterate block into

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/llir/llvm/ir/enum"
+	"github.com/llir/llvm/ir/types"
 	"github.com/llir/llvm/ir/value"
 )
 
@@ -14,7 +15,8 @@ import (
 // share only the inputs, which they read, and the outputs, of which each
 // writes its own tiles. A tile's values do not depend on which thread runs
 // it, so results are identical to one thread, bit for bit. The driver
-// starts N POSIX threads.
+// starts N POSIX threads. A partly defined output's mask is shared like
+// its values; clearing it and checking it run once (outputPhases).
 
 // planThreads decides whether the cascade can run on several threads: one
 // tiled iterate block, and every statement inside its tile loop (moved
@@ -37,11 +39,6 @@ func (p *plan) planThreads(opts Options) string {
 	for _, e := range p.c.Einsums {
 		if e.Loop != t.loop && !p.moved[e] && p.sunkIn[e] == nil && !p.skip[e] {
 			return fmt.Sprintf("%s runs once over the whole of %s, outside the tile loop", e.Pos, t.rank.Name)
-		}
-	}
-	for _, t := range p.c.Outputs {
-		if p.store[t].tracked {
-			return fmt.Sprintf("output %s may be partly defined (a filter), and every thread would mark all of it undefined first", t.Name)
 		}
 	}
 	p.threads = int64(opts.Threads)
@@ -70,4 +67,37 @@ func (g *gen) tileRange(n, size int64) (lo, hi value.Value) {
 	hi = g.b.NewMul(last, i64(size))
 	hi = g.b.NewSelect(g.b.NewICmp(enum.IPredSLT, hi, i64(n)), hi, i64(n))
 	return lo, hi
+}
+
+// outputPhases emits, for a kernel on several threads with a partly
+// defined output, the two phases that touch all of such an output and so
+// run once, on one thread: Func_init (clear its mask, fill its values with
+// NaN) before the threads start, and Func_check (every point defined unless
+// the output is declared partial) after they all finish. Both take the
+// kernel's tensor arguments. It returns whether it emitted them.
+func (g *gen) outputPhases(mod *Module) bool {
+	if g.p.threads <= 1 {
+		return false
+	}
+	shared := false
+	for _, t := range g.p.c.Outputs {
+		shared = shared || g.mask[t] != nil
+	}
+	if !shared {
+		return false
+	}
+	g.phase(mod, "_init", func() { g.clearMasks(false, true) })
+	g.phase(mod, "_check", g.checkOutputs)
+	return true
+}
+
+// phase emits the function Func+suffix over the kernel's tensor arguments,
+// its body emitted by body.
+func (g *gen) phase(mod *Module, suffix string, body func()) {
+	g.f = g.m.NewFunc(mod.Func+suffix, types.Void, g.tensorParams(mod)...)
+	entry := g.f.NewBlock("entry")
+	g.b = entry
+	body()
+	g.b.NewRet(nil)
+	g.hoistAllocas(entry)
 }

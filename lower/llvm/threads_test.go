@@ -122,3 +122,83 @@ func TestCausalRingAndThreads(t *testing.T) {
 		}
 	}
 }
+
+// TestThreadsPartlyDefinedOutput: cascades whose output may be partly
+// defined run on several threads (its mask shared, cleared before and
+// checked after the threads) with the one-thread bits: grouped-query
+// attention, whose AV is written through g*R + r; a filtered output left
+// partly undefined (NaN where no statement writes); and the same output
+// not declared partial, whose first undefined point is the error on both.
+func TestThreadsPartlyDefinedOutput(t *testing.T) {
+	needTools(t)
+	prog, err := kernels.Load("gqa_attention")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gqa := prog.Cascades[0]
+	sum := func(decl string) *einsum.Cascade {
+		p, err := einsum.Parse("t.einsum", []byte(`cascade c {
+  ranks K, P
+  input A[k, p]
+  output `+decl+`
+  S[0, p] = 0
+  iterate k until k >= K {
+    S[k+1, p] = S[k, p] + A[k, p]
+  }
+  Y[p: p < 37] = S[K, p]
+}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p.Cascades[0]
+	}
+	cases := []struct {
+		c       *einsum.Cascade
+		shape   map[string]int64
+		out     string
+		wantErr string
+	}{
+		{gqa, map[string]int64{"E": 8, "F": 8, "G": 2, "R": 2, "M": 64, "M0": 16, "P": 80}, "AV", ""},
+		{sum("partial Y[p]"), map[string]int64{"K": 4, "P": 80}, "Y", ""},
+		{sum("Y[p]"), map[string]int64{"K": 4, "P": 80}, "Y", "output Y is not defined at Y[37]"},
+	}
+	for _, tc := range cases {
+		sizes, _, err := tc.c.Bind(tc.shape)
+		if err != nil {
+			t.Fatal(err)
+		}
+		in, _ := interp.RandomInputs(tc.c, sizes, 3)
+		opts := Options{DType: tensor.F32, Tile: map[string]int64{"P": 16}}
+		one, err1 := Run(tc.c, sizes, in, opts)
+		opts.Threads = 3
+		m, err := Generate(tc.c, sizes, opts)
+		if err != nil || m.Threads != 3 {
+			t.Fatalf("%s on 3 threads: module runs %d (%q, %v)", tc.c.Name, m.Threads, m.SingleThreadWhy, err)
+		}
+		three, err3 := Run(tc.c, sizes, in, opts)
+		if tc.wantErr != "" {
+			for _, err := range []error{err1, err3} {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Errorf("%s: %v, want %q", tc.c.Name, err, tc.wantErr)
+				}
+			}
+			continue
+		}
+		if err1 != nil || err3 != nil {
+			t.Fatalf("%s: one thread %v, three %v", tc.c.Name, err1, err3)
+		}
+		nans := 0
+		for i, v := range three[tc.out].Data {
+			w := one[tc.out].Data[i]
+			if math.IsNaN(w) {
+				nans++
+			}
+			if math.Float64bits(v) != math.Float64bits(w) {
+				t.Fatalf("%s: %s element %d = %v on 3 threads, %v on one", tc.c.Name, tc.out, i, v, w)
+			}
+		}
+		if want := map[string]int{"AV": 0, "Y": 80 - 37}[tc.out]; nans != want {
+			t.Errorf("%s: %d undefined (NaN) points, want %d", tc.c.Name, nans, want)
+		}
+	}
+}
