@@ -73,6 +73,14 @@ func npyLoader(t *einsum.Tensor, path string) func([]int) ([]float64, error) {
 		if v, ok := cache[k]; ok {
 			return v, nil
 		}
+		// The values and the lowering's prefix counts: 16 bytes an element.
+		n := int64(1)
+		for _, e := range shape {
+			n = min(n*int64(max(e, 1)), 1<<62/16)
+		}
+		if budget, err := memoryBudget(""); err == nil && 16*n > budget {
+			return nil, fmt.Errorf("--input %s=%s: %s at shape %v holds %d elements, %s with its analysis, more than the %s of memory available", t.Name, path, t.Name, shape, n, gib(16*n), gib(budget))
+		}
 		d, err := tensor.LoadNPYChecked(path, shapeCheck(t, shape))
 		if err != nil {
 			return nil, fmt.Errorf("--input %s=%s: %w", t.Name, path, err)
@@ -92,3 +100,5 @@ func selectionLine(u lower.SelectionUse) string {
 	}
 	return fmt.Sprintf("%s: %s %.4g", u.Tensor, u.From, u.Density)
 }
+
+func gib(b int64) string { return fmt.Sprintf("%.3g GiB", float64(b)/(1<<30)) }

@@ -62,6 +62,11 @@ func TestSimulateSelections(t *testing.T) {
 			t.Errorf("no warning that Sel is assumed dense: %q", stderr)
 		}
 	}
+	// A selection too large for memory is refused before its file is opened.
+	_, stderr, code := run(t, "simulate", "block_sparse_1pass", "--arch", "fusemax-cloud", "--shape", "B=1,H=1,E=64,F=64,M=4M,P=4M", "--input", "Sel="+filepath.Join(dir, "none.npy"))
+	if code != 1 || !strings.Contains(stderr, "more than the") || strings.Contains(stderr, "no such file") {
+		t.Errorf("huge selection: exit %d, %q; want exit 1 and a memory error", code, stderr)
+	}
 	stdout, _, code := run(t, append(base, "--input", "Sel="+good, "-o", "json")...)
 	var rep struct {
 		Selections []struct{ Tensor, From, Source string }
