@@ -293,3 +293,15 @@ func TestHBMBoundFastForwards(t *testing.T) {
 		}
 	}
 }
+
+// TestUnfusedFastForwards: the standard mapping's kernels run in waves
+// that the engine steps over, however many there are.
+func TestUnfusedFastForwards(t *testing.T) {
+	r, err := simulate(t, "attention_3pass", "h100-sxm5-80gb", "standard", "B=64,H=12,E=64,F=64,M=4096,P=4096")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.SimulatedOps > 5000 {
+		t.Errorf("%d operations simulated, %d iterations stepped over; want under 5000", r.SimulatedOps, r.SkippedIters)
+	}
+}
