@@ -97,7 +97,11 @@ func FormatPass(p *Plan, pass string) (string, error) {
 
 // levelNames names the nest's storage levels, outermost first.
 func (lw *lowering) levelNames() []string {
-	return []string{lw.a.Memories[0].Name, globalBuffer(lw.a).Name, "RF"}
+	var names []string
+	for _, m := range lw.a.Memories {
+		names = append(names, m.Name)
+	}
+	return append(names, "RF")
 }
 
 func opsText(ops map[string]int64) string {
@@ -157,8 +161,13 @@ func (lw *lowering) printPlace(b *strings.Builder, p *Plan) {
 				what = "writes"
 			}
 			fmt.Fprintf(b, "  %s %s at %s", what, x.name, strings.Join(at, " "))
+			for _, k := range x.keepers {
+				if f, ok := x.footAt[k]; ok {
+					fmt.Fprintf(b, "; %g words in %s", f, names[k])
+				}
+			}
 			if x.l3 {
-				fmt.Fprintf(b, "; %g words in %s", x.foot, names[levelGB])
+				fmt.Fprintf(b, "; %g words in %s", x.foot, names[p.lw.gb()])
 			}
 			if x.spill && lw.spill > 0 {
 				fmt.Fprintf(b, "; spills a share %.4g", lw.spill)
