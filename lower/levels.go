@@ -129,6 +129,9 @@ func (lw *lowering) bindLevels() error {
 				name, name, lw.a.Memories[0].Name, globalBuffer(lw.a).Name, lw.a.Name, joinNames(stagingNames(lw.a)))
 		}
 		lv := lw.m.Levels[name]
+		if len(lv.Keep)+len(lv.Loops) == 0 {
+			lw.warn("%s: levels.%s keeps no tensor and runs no loop; ignored", lw.m.File, name)
+		}
 		for _, t := range lv.Keep {
 			if lw.c.Tensor(t) == nil {
 				if err := lw.lacking(lw.m.File+": levels."+name+".keep", "cascade %s has no tensor %s", lw.c.Name, t); err != nil {

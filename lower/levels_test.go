@@ -117,4 +117,12 @@ func TestPlacedLevel(t *testing.T) {
 	if !strings.Contains(text, "reads BK at DRAM L2 L3 RF; 262144 words in L2; 16384 words in L3") {
 		t.Errorf("the place pass does not show BK kept at L2:\n%s", text)
 	}
+	m, _ = LoadMapping("fusemax-binding", shape, []string{"levels={L2: {}}"})
+	if plan, err := Lower(c, a, m, shape, Options{}); err != nil || !strings.Contains(strings.Join(plan.Warnings, "\n"), "levels.L2 keeps no tensor and runs no loop; ignored") {
+		t.Errorf("an empty levels entry is not reported: %v", err)
+	}
+	text, _ = FormatPass(plan, "tile")
+	if !strings.Contains(text, "einsum QK: 128 tile operations; DRAM[B=1 H=2] L2[P=4 M1=16] L3[P=4 E=64 M0=1] spatial[P=256 M0=256]") {
+		t.Errorf("the tile pass does not show the loops at L2:\n%s", text)
+	}
 }

@@ -7,15 +7,16 @@ import (
 
 // nestText is an Einsum's loop nest by level, outermost first: the loops
 // above the global buffer (one tile operation per iteration of the
-// outer ones; "inner" marks those inside a tile operation), the global
-// buffer's temporal loops and the spatial fan-out.
+// outer ones; "inner" marks those inside a tile operation), at DRAM and
+// at each level between it and the global buffer, the global buffer's
+// temporal loops and the spatial fan-out.
 func (lw *lowering) nestText(p *eplan) string {
-	levels := []string{lw.a.Memories[0].Name, globalBuffer(lw.a).Name, "spatial"}
+	levels := append(lw.levelNames()[:lw.rf()], "spatial")
 	parts := make([][]string, len(levels))
 	for _, l := range p.nest.loops {
 		i := l.level
 		if l.spatial {
-			i = 2
+			i = lw.rf()
 		}
 		tag := ""
 		if l.inner {
