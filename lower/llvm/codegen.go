@@ -151,8 +151,9 @@ type gen struct {
 	intr map[string]*ir.Func
 
 	vars map[*einsum.Rank]value.Value // i64 value of each variable in scope
-	// tid and nthreads are the thread arguments (nil with one thread).
-	tid, nthreads value.Value
+	// tid and next are the thread arguments (nil with one thread): the
+	// thread's number and the i64* tile counter the threads share.
+	tid, next value.Value
 	// stepVar is the iterate variable a sunk copy runs at (its one step).
 	stepVar *einsum.Rank
 	bounds  map[*einsum.Rank][2]value.Value   // [lo, hi) of a hoisted rank inside its tile
@@ -185,9 +186,9 @@ func (g *gen) build(mod *Module) int64 {
 		g.counts = prm
 	}
 	if g.p.threads > 1 {
-		tid, nt := ir.NewParam("thread", types.I64), ir.NewParam("threads", types.I64)
-		params = append(params, tid, nt)
-		g.tid, g.nthreads = tid, nt
+		tid, next := ir.NewParam("thread", types.I64), ir.NewParam("next_tile", types.NewPointer(types.I64))
+		params = append(params, tid, next)
+		g.tid, g.next = tid, next
 	}
 	g.f = g.m.NewFunc(mod.Func, types.Void, params...)
 	entry := g.f.NewBlock("entry")
@@ -343,8 +344,7 @@ func (g *gen) iterate(l *einsum.Loop, body []*einsum.Einsum) {
 		return
 	}
 	n := g.p.size(t.rank)
-	first, last := g.tileRange(n, t.size)
-	g.loop(first, last, t.size, func(lo value.Value) {
+	g.tileLoop(n, t.size, func(lo value.Value) {
 		hi := value.Value(g.b.NewAdd(lo, i64(t.size)))
 		if n%t.size != 0 {
 			hi = g.b.NewSelect(g.b.NewICmp(enum.IPredSLT, hi, i64(n)), hi, i64(n))

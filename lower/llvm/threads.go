@@ -9,8 +9,9 @@ import (
 )
 
 // Threads: with Options.Threads = N > 1 the kernel takes two more
-// arguments, a thread number and N, and runs only its share of the tiles of
-// the hoisted rank: tiles [t·T/N, (t+1)·T/N) of T. Every intermediate is
+// arguments, a thread number t < N and a pointer to a tile counter the N
+// threads share (zero at the start), and runs the tiles of the hoisted rank
+// it claims from the counter (tileLoop). Every intermediate is
 // private to a thread (N copies, each thread using its own), so threads
 // share only the inputs, which they read, and the outputs, of which each
 // writes its own tiles. A tile's values do not depend on which thread runs
@@ -54,19 +55,23 @@ func (g *gen) threadBase(base value.Value, elems int64) value.Value {
 	return g.gep(base, g.b.NewMul(g.tid, i64(elems)))
 }
 
-// tileRange is the share of the tile loop's tiles (of size over n) the
-// calling thread runs, as element bounds [lo, hi) of the hoisted rank.
-func (g *gen) tileRange(n, size int64) (lo, hi value.Value) {
+// tileLoop runs body(lo) for every tile of the hoisted rank (n elements in
+// tiles of size) on one thread. On several, each thread claims the next
+// unclaimed tile from the shared counter until none is left, so a thread
+// slowed by a busy core runs fewer tiles instead of finishing last.
+func (g *gen) tileLoop(n, size int64, body func(lo value.Value)) {
 	if g.tid == nil {
-		return i64(0), i64(n)
+		g.loop(i64(0), i64(n), size, body)
+		return
 	}
-	tiles := (n + size - 1) / size
-	first := g.b.NewSDiv(g.b.NewMul(g.tid, i64(tiles)), g.nthreads)
-	last := g.b.NewSDiv(g.b.NewMul(g.b.NewAdd(g.tid, i64(1)), i64(tiles)), g.nthreads)
-	lo = g.b.NewMul(first, i64(size))
-	hi = g.b.NewMul(last, i64(size))
-	hi = g.b.NewSelect(g.b.NewICmp(enum.IPredSLT, hi, i64(n)), hi, i64(n))
-	return lo, hi
+	hdr, bodyB, exit := g.f.NewBlock(""), g.f.NewBlock(""), g.f.NewBlock("")
+	g.b.NewBr(hdr)
+	k := hdr.NewAtomicRMW(enum.AtomicOpAdd, g.next, i64(1), enum.AtomicOrderingMonotonic)
+	hdr.NewCondBr(hdr.NewICmp(enum.IPredSLT, k, i64((n+size-1)/size)), bodyB, exit)
+	g.b = bodyB
+	body(nsw(g.b.NewMul(k, i64(size))))
+	g.b.NewBr(hdr)
+	g.b = exit
 }
 
 // outputPhases emits, for a kernel on several threads with a partly
