@@ -26,7 +26,7 @@ type Spec struct {
 type Memory struct {
 	Name          string
 	CapacityBytes float64 // 0: unbounded (off chip)
-	Bandwidth     float64 // bytes per second; 0 for on-chip levels
+	Bandwidth     float64 // bytes per second; on chip optional (0: not a bottleneck)
 	WidthBytes    float64 // bytes moved by one access
 	Banks         int64
 	ReadPJ        float64 // per access
@@ -229,6 +229,7 @@ func Decode(d *specs.Doc) (*Spec, error) {
 			lv.CapacityBytes = m.Num("capacity", specs.Bytes, true, 1)
 			lv.CapacityAt = d.Pos(m.Get("capacity"))
 			lv.Banks = m.Int("banks", false, 1)
+			lv.Bandwidth = m.Num("bandwidth", specs.Bandwidth, false, 0)
 		}
 		lv.WidthBytes = m.Num("width", specs.Bytes, true, 0.125)
 		lv.ReadPJ = m.Num("read_energy", specs.Energy, true, 0)

@@ -99,6 +99,9 @@ func (lw *lowering) bind() error {
 		return err
 	}
 	lw.checkDrains()
+	if err := lw.bindLevels(); err != nil {
+		return err
+	}
 	if err := lw.bindPlacementLists(); err != nil {
 		return err
 	}

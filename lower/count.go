@@ -28,7 +28,7 @@ func (lw *lowering) count() {
 func (lw *lowering) tileCycles(p *eplan) float64 {
 	cycles := 1.0
 	for _, l := range p.nest.loops {
-		if (l.level == levelGB || l.inner) && !l.spatial {
+		if (l.level == lw.gb() || l.inner) && !l.spatial {
 			cycles *= float64(l.bound)
 		}
 	}
@@ -63,7 +63,15 @@ func (lw *lowering) tileActions(p *eplan) map[string]float64 {
 	gb := globalBuffer(lw.a)
 	gbWords := gb.WidthBytes / lw.word
 	for _, x := range p.acc {
-		gr, gw, rr, rw := lw.prof.charged(x.cnt)
+		for _, k := range x.keepers {
+			if k > levelDRAM && k < lw.gb() { // a level between DRAM and the global buffer
+				lv, c := lw.a.Memories[k], x.cnt
+				words := lv.WidthBytes / lw.word
+				act[lv.Name+".read"] += c.Reads[k] / words / inst
+				act[lv.Name+".write"] += (c.Updates[k] + c.Fills[k]) / words / inst
+			}
+		}
+		gr, gw, rr, rw := lw.prof.charged(x.cnt, lw.gb(), lw.rf())
 		act[gb.Name+".read"] += gr / gbWords / inst
 		act[gb.Name+".write"] += gw / gbWords / inst
 		act[p.array.Name+".rf.read"] += rr / inst

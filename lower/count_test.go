@@ -21,10 +21,10 @@ func TestCountPass(t *testing.T) {
 		fills          float64
 	}{
 		{"QK", "Q", false, levelDRAM, 2 * 64 * 1024, 0, 0},
-		{"QK", "Q", false, levelGB, 4 * 2 * 64 * 1024, 0, 2 * 64 * 1024},
-		{"QK", "Q", false, levelRF, 2 * 64 * 1024 * 1024, 0, 2 * 64 * 1024 * 1024},
+		{"QK", "Q", false, 1, 4 * 2 * 64 * 1024, 0, 2 * 64 * 1024},
+		{"QK", "Q", false, 2, 2 * 64 * 1024 * 1024, 0, 2 * 64 * 1024 * 1024},
 		// The output: an update per point, its first read of each element elided.
-		{"QK", "QK", true, levelRF, 2*64*1024*1024 - 2*1024*1024, 2 * 64 * 1024 * 1024, 0},
+		{"QK", "QK", true, 2, 2*64*1024*1024 - 2*1024*1024, 2 * 64 * 1024 * 1024, 0},
 		{"AV", "AV", true, levelDRAM, 0, 2 * 64 * 1024, 0},
 	} {
 		c := accessNamed(t, opNamed(t, pl, tc.einsum), tc.tensor, tc.output).cnt
@@ -54,7 +54,7 @@ func TestProfileCharges(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		gr, gw, rr, rw := pr.charged(c)
+		gr, gw, rr, rw := pr.charged(c, 1, 2)
 		if got := [4]float64{gr, gw, rr, rw}; got != tc.want {
 			t.Errorf("%s charges %v, want %v", tc.profile, got, tc.want)
 		}

@@ -71,6 +71,10 @@ type SelectionUse struct {
 	// Density is the share of its elements at which the filter holds (1
 	// when assumed dense).
 	Density float64 `json:"density"`
+	// ElementsPerTile is how many of its elements one tile of the skip
+	// grid reads (its first tile): under a density d such a tile is empty
+	// with probability (1-d)^ElementsPerTile.
+	ElementsPerTile float64 `json:"elements_per_tile,omitempty"`
 }
 
 // DataFilterTensors lists, sorted, the tensors a data-dependent filter of
@@ -433,42 +437,62 @@ func (sd *selData) prefixFor(d *dpred) []int64 {
 // cell from a tensor's values, as an expected count from a density (every
 // cell reads as many elements, so one probability serves the block).
 func (lw *lowering) dataStates(g []gdim, gb [][2]int64, preds []*dpred, sds []*selData, open uint64) map[uint64]float64 {
+	first := make([][2]int64, len(gb))
+	for i, r := range gb {
+		first[i] = [2]int64{r[0], r[0]}
+	}
+	dist := map[uint64]float64{0: 1}
+	var exact uint64
+	for j, d := range preds {
+		if open&(1<<j) == 0 {
+			continue
+		}
+		if sds[j].values != nil {
+			exact |= 1 << j
+			continue
+		}
+		vars := d.vars()
+		q := math.Pow(1-sds[j].density, d.distinct(vars, lw.varBox(vars, g, first), sds[j].shape))
+		next := map[uint64]float64{}
+		for st, pr := range dist {
+			if v := pr * q; v > 0 {
+				next[st|1<<j] += v
+			}
+			if v := pr * (1 - q); v > 0 {
+				next[st] += v
+			}
+		}
+		dist = next
+	}
+	out := map[uint64]float64{}
+	for e, ce := range lw.exactStates(g, gb, preds, sds, exact) {
+		for st, pr := range dist {
+			out[e|st] += ce * pr
+		}
+	}
+	return out
+}
+
+// exactStates counts the cells gb of grid g by which of the predicates in
+// exact (given as tensors) have no satisfying element there, cell by cell
+// over the grid dimensions they depend on.
+func (lw *lowering) exactStates(g []gdim, gb [][2]int64, preds []*dpred, sds []*selData, exact uint64) map[uint64]float64 {
 	n := 1.0
 	cell := make([][2]int64, len(gb))
 	for i, r := range gb {
 		n *= float64(r[1] - r[0] + 1)
 		cell[i] = [2]int64{r[0], r[0]}
 	}
-	dist := map[uint64]float64{0: 1}
-	var exact []int
 	var rel []int // grid dimensions an exact predicate depends on
 	for j, d := range preds {
-		if open&(1<<j) == 0 {
-			continue
-		}
-		vars := d.vars()
-		if sds[j].values != nil {
-			exact = append(exact, j)
-			for i, gd := range g {
-				if slices.Contains(vars, gd.rank) && !slices.Contains(rel, i) {
-					rel = append(rel, i)
-				}
+		for i, gd := range g {
+			if exact&(1<<j) != 0 && slices.Contains(d.vars(), gd.rank) && !slices.Contains(rel, i) {
+				rel = append(rel, i)
+				n /= float64(gb[i][1] - gb[i][0] + 1)
 			}
-			continue
 		}
-		q := math.Pow(1-sds[j].density, d.distinct(vars, lw.varBox(vars, g, cell), sds[j].shape))
-		next := map[uint64]float64{}
-		for st, pr := range dist {
-			next[st|1<<j] += pr * q
-			next[st] += pr * (1 - q)
-		}
-		dist = next
 	}
 	counts := map[uint64]float64{}
-	per := n
-	for _, i := range rel {
-		per /= float64(gb[i][1] - gb[i][0] + 1)
-	}
 	var im ibox
 	var rec func(k int)
 	rec = func(k int) {
@@ -481,26 +505,36 @@ func (lw *lowering) dataStates(g []gdim, gb [][2]int64, preds []*dpred, sds []*s
 			return
 		}
 		var bits uint64
-		for _, j := range exact {
-			d, sd := preds[j], sds[j]
+		for j, d := range preds {
+			if exact&(1<<j) == 0 {
+				continue
+			}
 			vars := d.vars()
 			var ok bool
-			if im, ok = d.image(vars, lw.varBox(vars, g, cell), sd.shape, im); !ok || !sd.anyHolds(d, im) {
+			if im, ok = d.image(vars, lw.varBox(vars, g, cell), sds[j].shape, im); !ok || !sds[j].anyHolds(d, im) {
 				bits |= 1 << j
 			}
 		}
-		counts[bits] += per
+		counts[bits] += n // n: the cells of gb per cell of the dimensions in rel
 	}
 	rec(0)
-	out := map[uint64]float64{}
-	for e, ce := range counts {
-		for st, pr := range dist {
-			if v := ce * pr; v > 0 {
-				out[e|st] += v
+	return counts
+}
+
+// noteTileElements records, for each selection, how many of its elements
+// the first tile of grid g reads, so the report can say what a density
+// implies.
+func (lw *lowering) noteTileElements(g []gdim, s *maskSet) {
+	first := make([][2]int64, len(g))
+	for j, d := range s.preds {
+		vars := d.vars()
+		n := d.distinct(vars, lw.varBox(vars, g, first), s.sds[j].shape)
+		for i := range lw.selUses {
+			if u := &lw.selUses[i]; u.Tensor == d.t.Name && u.ElementsPerTile == 0 {
+				u.ElementsPerTile = n
 			}
 		}
 	}
-	return out
 }
 
 // checkDataCells refuses a grid in which a selection tensor would be

@@ -103,6 +103,9 @@ type access struct {
 	spill   bool // on-chip copy whose accesses overflow to DRAM by Mapping.Spill
 	cnt     counts
 	foot    float64 // words held at L3 (0 when not kept there)
+	// footAt are the words held at each level between DRAM and the global
+	// buffer that keeps it, by nest level.
+	footAt map[int]float64
 }
 
 type eplan struct {
@@ -145,6 +148,9 @@ type lowering struct {
 	// skippedBytes is the DRAM traffic masked tiles leave untransferred.
 	skippedBytes float64
 	spill        float64 // the share of on-chip accesses that overflow to DRAM
+	// loopLevel is the nest level of each outer loop the mapping places
+	// below DRAM (levels.NAME.loops); the others run at DRAM.
+	loopLevel map[string]int
 	// warnings are what the lowering noticed but did not refuse: shape
 	// names nothing uses, mapping entries for Einsums a cascade lacks.
 	warnings []string

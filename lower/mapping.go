@@ -60,6 +60,9 @@ type Mapping struct {
 	Derived bool
 	// Search lists the values a mapping search tries (Simulate).
 	Search []SearchAxis
+	// Levels places tensors' tiles and outer loops at memory levels between
+	// DRAM and the global buffer (levels.go), by level name.
+	Levels map[string]*LevelMap
 
 	doc         *specs.Doc
 	classNodes  map[string]*yaml.Node
@@ -267,6 +270,7 @@ func decodeMapping(d *specs.Doc) (*Mapping, error) {
 	}
 	der.Done()
 	readPlacement(o, m)
+	readLevels(o.Sub("levels", false), m)
 	if pl := o.Sub("placement", false); pl.Node != nil {
 		// onchip and offchip together, so that a search can vary them as
 		// one choice (a tensor taken off the global buffer must go

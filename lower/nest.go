@@ -43,7 +43,7 @@ type counts struct {
 // below the global buffer inherit its partition, divided by the relevant
 // fan-out.
 func (n *nest) partitionWrap(L int, size float64, rel func(string) bool) float64 {
-	t := n.tile(1, rel)
+	t := n.tile(n.levels-2, rel) // the global buffer's tile
 	if size >= 1<<63 || t >= 1<<63 {
 		return size / n.relsp(0, L, rel) // out of the model's range; no claim
 	}

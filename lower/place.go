@@ -52,11 +52,20 @@ func (lw *lowering) placeAccess(p *eplan, a *einsum.Access, out bool) *access {
 	if x.dram {
 		x.keepers = append(x.keepers, levelDRAM)
 	}
-	if x.l3 {
-		x.keepers = append(x.keepers, levelGB)
-		x.foot = p.nest.tile(levelGB, x.relevant)
+	if !inRegs {
+		for _, k := range lw.keptAt(t.Name, src.Name) {
+			x.keepers = append(x.keepers, k)
+			if x.footAt == nil {
+				x.footAt = map[int]float64{}
+			}
+			x.footAt[k] = p.nest.tile(k, x.relevant)
+		}
 	}
-	x.keepers = append(x.keepers, levelRF)
+	if x.l3 {
+		x.keepers = append(x.keepers, lw.gb())
+		x.foot = p.nest.tile(lw.gb(), x.relevant)
+	}
+	x.keepers = append(x.keepers, lw.rf())
 	return x
 }
 
@@ -109,10 +118,10 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-// phaseFootprints is, per phase, each tensor's largest global-buffer
-// footprint in words (phases run one after another, so only one phase's
+// phaseFootprints is, per phase, each tensor's largest footprint in words
+// at nest level k (phases run one after another, so only one phase's
 // tensors are held at a time).
-func (lw *lowering) phaseFootprints() map[int]map[string]float64 {
+func (lw *lowering) phaseFootprints(k int) map[int]map[string]float64 {
 	foot := map[int]map[string]float64{}
 	for _, p := range lw.ops {
 		ph := lw.m.Phases[p.e.Name()]
@@ -120,16 +129,20 @@ func (lw *lowering) phaseFootprints() map[int]map[string]float64 {
 			foot[ph] = map[string]float64{}
 		}
 		for _, x := range p.acc {
-			foot[ph][x.name] = math.Max(foot[ph][x.name], x.foot)
+			f := x.foot
+			if k != lw.gb() {
+				f = x.footAt[k]
+			}
+			foot[ph][x.name] = math.Max(foot[ph][x.name], f)
 		}
 	}
 	return foot
 }
 
-// largestPhase is the phase whose footprints sum highest (the first on a
-// tie), with that sum in words.
-func (lw *lowering) largestPhase() (map[string]float64, float64) {
-	foot := lw.phaseFootprints()
+// largestPhase is the phase whose footprints at level k sum highest (the
+// first on a tie), with that sum in words.
+func (lw *lowering) largestPhase(k int) (map[string]float64, float64) {
+	foot := lw.phaseFootprints(k)
 	var best map[string]float64
 	var most float64
 	for _, ph := range sortedKeysInt(foot) {
@@ -146,15 +159,18 @@ func (lw *lowering) largestPhase() (map[string]float64, float64) {
 
 // need is the global-buffer state of the mapping in bytes: every tensor
 // kept there, at its largest tile, in the largest phase.
-func (lw *lowering) need() float64 {
-	_, most := lw.largestPhase()
+func (lw *lowering) need() float64 { return lw.needAt(lw.gb()) }
+
+// needAt is need at nest level k.
+func (lw *lowering) needAt(k int) float64 {
+	_, most := lw.largestPhase(k)
 	return most * lw.word
 }
 
 // keptTensors lists the tensors of the largest phase's global-buffer
 // state with their bytes, largest first.
 func (lw *lowering) keptTensors() string {
-	best, _ := lw.largestPhase()
+	best, _ := lw.largestPhase(lw.gb())
 	names := sortedKeys(best)
 	sort.SliceStable(names, func(i, j int) bool { return best[names[i]] > best[names[j]] })
 	var parts []string
@@ -183,6 +199,9 @@ func sortedKeysInt[V any](m map[int]V) []int {
 // buffer spills more when it shrinks and less when it grows. A state above capacity is explained in a warning: how much, and
 // which tensors the buffer keeps.
 func (lw *lowering) capacity() error {
+	if err := lw.levelCapacity(); err != nil {
+		return err
+	}
 	m, l3 := lw.m, globalBuffer(lw.a)
 	need, cp := lw.need(), l3.CapacityBytes
 	lw.spill = m.Spill
@@ -200,5 +219,25 @@ func (lw *lowering) capacity() error {
 	}
 	lw.warn("the mapping keeps %.4g MiB in %s, which holds %.4g MiB: %.4g MiB over, and a share %.4g of its on-chip accesses spills to DRAM (counted as traffic); it keeps %s",
 		need/(1<<20), l3.Name, cp/(1<<20), (need-cp)/(1<<20), lw.spill, lw.keptTensors())
+	return nil
+}
+
+// levelCapacity enforces the capacity of the levels between DRAM and the
+// global buffer: the tiles a mapping keeps at one must fit it (there is no
+// spill there).
+func (lw *lowering) levelCapacity() error {
+	for k := 1; k < lw.gb(); k++ {
+		lv := lw.a.Memories[k]
+		need := lw.needAt(k)
+		if need <= lv.CapacityBytes {
+			continue
+		}
+		where := ""
+		if lv.CapacityAt != "" {
+			where = " (capacity at " + lv.CapacityAt + ")"
+		}
+		return lw.m.errorAt("levels."+lv.Name, true, "levels.%s: the mapping keeps %.0f bytes in %s, which holds %.0f%s: keep fewer tensors there, place fewer loops at it, or give %s more capacity",
+			lv.Name, need, lv.Name, lv.CapacityBytes, where, lv.Name)
+	}
 	return nil
 }

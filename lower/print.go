@@ -7,15 +7,16 @@ import (
 
 // nestText is an Einsum's loop nest by level, outermost first: the loops
 // above the global buffer (one tile operation per iteration of the
-// outer ones; "inner" marks those inside a tile operation), the global
-// buffer's temporal loops and the spatial fan-out.
+// outer ones; "inner" marks those inside a tile operation), at DRAM and
+// at each level between it and the global buffer, the global buffer's
+// temporal loops and the spatial fan-out.
 func (lw *lowering) nestText(p *eplan) string {
-	levels := []string{lw.a.Memories[0].Name, globalBuffer(lw.a).Name, "spatial"}
+	levels := append(lw.levelNames()[:lw.rf()], "spatial")
 	parts := make([][]string, len(levels))
 	for _, l := range p.nest.loops {
 		i := l.level
 		if l.spatial {
-			i = 2
+			i = lw.rf()
 		}
 		tag := ""
 		if l.inner {
@@ -97,7 +98,11 @@ func FormatPass(p *Plan, pass string) (string, error) {
 
 // levelNames names the nest's storage levels, outermost first.
 func (lw *lowering) levelNames() []string {
-	return []string{lw.a.Memories[0].Name, globalBuffer(lw.a).Name, "RF"}
+	var names []string
+	for _, m := range lw.a.Memories {
+		names = append(names, m.Name)
+	}
+	return append(names, "RF")
 }
 
 func opsText(ops map[string]int64) string {
@@ -157,8 +162,13 @@ func (lw *lowering) printPlace(b *strings.Builder, p *Plan) {
 				what = "writes"
 			}
 			fmt.Fprintf(b, "  %s %s at %s", what, x.name, strings.Join(at, " "))
+			for _, k := range x.keepers {
+				if f, ok := x.footAt[k]; ok {
+					fmt.Fprintf(b, "; %g words in %s", f, names[k])
+				}
+			}
 			if x.l3 {
-				fmt.Fprintf(b, "; %g words in %s", x.foot, names[levelGB])
+				fmt.Fprintf(b, "; %g words in %s", x.foot, names[p.lw.gb()])
 			}
 			if x.spill && lw.spill > 0 {
 				fmt.Fprintf(b, "; spills a share %.4g", lw.spill)

@@ -164,19 +164,20 @@ func (lw *lowering) checkDrains() {
 }
 
 // charged is what the profile charges of one access's counts: global-buffer
-// reads and writes (updates and fills), register-file reads and writes.
-func (pr *Profile) charged(c counts) (gr, gw, rr, rw float64) {
-	gr, gw = c.Reads[levelGB], c.Updates[levelGB]+c.Fills[levelGB]
-	rr, rw = c.Reads[levelRF], c.Updates[levelRF]+c.Fills[levelRF]
+// (nest level gb) reads and writes (updates and fills), register-file
+// (level rf) reads and writes.
+func (pr *Profile) charged(c counts, gb, rf int) (gr, gw, rr, rw float64) {
+	gr, gw = c.Reads[gb], c.Updates[gb]+c.Fills[gb]
+	rr, rw = c.Reads[rf], c.Updates[rf]+c.Fills[rf]
 	if pr.PerInstanceRF {
-		rr, rw = c.PerInst[levelRF].Reads, c.PerInst[levelRF].Updates+c.PerInst[levelRF].Fills
+		rr, rw = c.PerInst[rf].Reads, c.PerInst[rf].Updates+c.PerInst[rf].Fills
 	}
 	if pr.PartitionWrap {
-		gr, gw = gr+c.Wrap[levelGB].Reads, gw+c.Wrap[levelGB].Fills
+		gr, gw = gr+c.Wrap[gb].Reads, gw+c.Wrap[gb].Fills
 		if pr.PerInstanceRF {
-			rr, rw = rr+c.PerInstWrap[levelRF].Reads, rw+c.PerInstWrap[levelRF].Fills
+			rr, rw = rr+c.PerInstWrap[rf].Reads, rw+c.PerInstWrap[rf].Fills
 		} else {
-			rr, rw = rr+c.Wrap[levelRF].Reads, rw+c.Wrap[levelRF].Fills
+			rr, rw = rr+c.Wrap[rf].Reads, rw+c.Wrap[rf].Fills
 		}
 	}
 	return gr, gw, rr, rw

@@ -29,15 +29,19 @@ type Report struct {
 	EinsumActivity      map[string]float64 `json:"einsum_activity"`
 	BufferPeakBytes     map[string]float64 `json:"buffer_peak_bytes"`
 	BufferNeedBytes     map[string]float64 `json:"buffer_need_bytes"`
-	AreaUM2             float64            `json:"area_um2"`
-	AreaParts           map[string]float64 `json:"area_parts_um2"`
-	Derived             map[string]int64   `json:"derived"`
-	EnergyByAction      map[string]float64 `json:"energy_by_action_pj"`
-	Einsums             []EinsumPlan       `json:"einsums"`
-	Groups              int64              `json:"groups"`
-	SimulatedOps        int64              `json:"simulated_ops"`
-	SkippedIters        int64              `json:"fast_forwarded_iterations"`
-	Warnings            []string           `json:"warnings,omitempty"`
+	// LevelTrafficBytes is, per on-chip memory level, the bytes read from
+	// and written to it (DRAM's is TrafficBytes): the traffic across each
+	// level boundary.
+	LevelTrafficBytes map[string]float64 `json:"level_traffic_bytes"`
+	AreaUM2           float64            `json:"area_um2"`
+	AreaParts         map[string]float64 `json:"area_parts_um2"`
+	Derived           map[string]int64   `json:"derived"`
+	EnergyByAction    map[string]float64 `json:"energy_by_action_pj"`
+	Einsums           []EinsumPlan       `json:"einsums"`
+	Groups            int64              `json:"groups"`
+	SimulatedOps      int64              `json:"simulated_ops"`
+	SkippedIters      int64              `json:"fast_forwarded_iterations"`
+	Warnings          []string           `json:"warnings,omitempty"`
 	// Selections says how each tensor a data-dependent filter reads was
 	// costed (from its values, a declared density, or assumed dense).
 	Selections []SelectionUse `json:"selections,omitempty"`
@@ -64,6 +68,10 @@ func simulateOne(c *einsum.Cascade, a *arch.Spec, m *Mapping, shape map[string]i
 		rep.Shape[k] = v
 	}
 	rep.AreaUM2, rep.AreaParts = a.Area()
+	rep.LevelTrafficBytes = map[string]float64{}
+	for _, mem := range a.Memories[1:] {
+		rep.LevelTrafficBytes[mem.Name] = (r.Actions[mem.Name+".read"] + r.Actions[mem.Name+".write"]) * mem.WidthBytes
+	}
 	if opt.PrintSchedule {
 		rep.Program = FormatPlan(plan)
 	}

@@ -12,6 +12,7 @@ import (
 // xfer collects one Einsum's DRAM traffic at one loop level.
 type xfer struct {
 	readBytes, writeBytes float64
+	keptBytes             map[int]float64 // of the bytes, those of accesses a staging level keeps (not staged through it)
 	// decideBytes are reads of what a data filter compares (Sel): read
 	// whole, since a tile is known to be skipped only once they are read.
 	decideBytes float64
@@ -37,6 +38,7 @@ type scheduler struct {
 	innerAt       int       // position of the iterate loop in the group body
 	preLoop       []sim.Item
 	stores        map[string]*sim.Op // tensor → the op that writes it to DRAM
+	ports         map[int]int        // nest level of an on-chip memory with a bandwidth → its port's unit
 	phaseOf       map[*sim.Op]int    // group-level items, when the mapping runs phases in sequence
 }
 
@@ -70,6 +72,13 @@ func (lw *lowering) newScheduler() *scheduler {
 	sc := &scheduler{lw: lw, s: s, dram: dram, dramUnit: len(s.Units), bytesPerCycle: dram.Bandwidth / a.ClockHz,
 		stores: map[string]*sim.Op{}, phaseOf: map[*sim.Op]int{}}
 	s.Units = append(s.Units, sim.Unit{Name: dram.Name, Memory: true})
+	sc.ports = map[int]int{}
+	for k := 1; k <= lw.gb(); k++ {
+		if mem := a.Memories[k]; mem.Bandwidth > 0 {
+			sc.ports[k] = len(s.Units)
+			s.Units = append(s.Units, sim.Unit{Name: mem.Name + " port", Memory: true})
+		}
+	}
 	s.Levels = []string{gb.Name}
 	for _, mem := range []*arch.Memory{dram, gb} {
 		s.EnergyPJ[mem.Name+".read"] = mem.ReadPJ
@@ -92,6 +101,11 @@ func (lw *lowering) newScheduler() *scheduler {
 	s.Root = sc.root
 	sc.plan = &Plan{Schedule: s, Sizes: lw.sizes, Derived: lw.derived, Groups: G, Variant: lw.m.Variant,
 		Need: map[string]float64{gb.Name: lw.need()}, lw: lw}
+	for k := 1; k < lw.gb(); k++ {
+		if need := lw.needAt(k); need > 0 {
+			sc.plan.Need[a.Memories[k].Name] = need
+		}
+	}
 	return sc
 }
 
@@ -169,7 +183,7 @@ func (sc *scheduler) emit(p *eplan) error {
 		sc.group.Body = append(sc.group.Body, sc.inner)
 	}
 	own := sc.loopOf(p)
-	loads, writeBytes := sc.transfers(p, own)
+	loads, store := sc.transfers(p, own)
 	for _, l := range []*sim.Loop{sc.group, sc.inner} { // the group-level load first
 		if l != nil && loads[l] != nil {
 			if err := sc.emitLoad(p, own, l, loads[l]); err != nil {
@@ -180,9 +194,10 @@ func (sc *scheduler) emit(p *eplan) error {
 	if err := sc.dataDeps(p); err != nil {
 		return err
 	}
+	sc.emitPorts(p, own)
 	sc.appendItem(own, p.op, p)
-	if writeBytes > 0 {
-		return sc.emitStore(p, own, writeBytes)
+	if store.writeBytes > 0 {
+		return sc.emitStore(p, own, store)
 	}
 	return nil
 }
@@ -190,10 +205,10 @@ func (sc *scheduler) emit(p *eplan) error {
 // transfers is p's DRAM traffic: loads per loop (an input that does not
 // change with the iterate loop is loaded once per group), and the bytes
 // its store writes, spill traffic included.
-func (sc *scheduler) transfers(p *eplan, own *sim.Loop) (map[*sim.Loop]*xfer, float64) {
+func (sc *scheduler) transfers(p *eplan, own *sim.Loop) (map[*sim.Loop]*xfer, *xfer) {
 	lw := sc.lw
 	loads := map[*sim.Loop]*xfer{}
-	var writeBytes float64
+	store := &xfer{}
 	for _, x := range p.acc {
 		at := own
 		if x.dram && p.inLoop && !lw.changesPerIteration(p, x) {
@@ -211,6 +226,7 @@ func (sc *scheduler) transfers(p *eplan, own *sim.Loop) (map[*sim.Loop]*xfer, fl
 			} else {
 				lx.readBytes += dr * lw.word
 			}
+			lx.keep(x, dr*lw.word)
 			if x.l3 {
 				lx.alloc += x.foot * lw.word
 				lx.deferFree = at != own
@@ -227,9 +243,30 @@ func (sc *scheduler) transfers(p *eplan, own *sim.Loop) (map[*sim.Loop]*xfer, fl
 			}
 			loads[own].readBytes += sr * lw.word
 		}
-		writeBytes += (dw + sw) * lw.word
+		store.writeBytes += (dw + sw) * lw.word
+		store.keep(x, dw*lw.word)
 	}
-	return loads, writeBytes
+	return loads, store
+}
+
+// keep notes that bytes of a transfer belong to access x, which the
+// levels it is kept at between DRAM and the global buffer do not stage.
+func (t *xfer) keep(x *access, bytes float64) {
+	for k := range x.footAt {
+		if t.keptBytes == nil {
+			t.keptBytes = map[int]float64{}
+		}
+		t.keptBytes[k] += bytes
+	}
+}
+
+// stagedShare is the share of a transfer of total bytes that passes
+// through nest level k without being kept there.
+func (t *xfer) stagedShare(k int, total float64) float64 {
+	if total == 0 {
+		return 0
+	}
+	return 1 - t.keptBytes[k]/total
 }
 
 // dramAccess is an access's DRAM reads and writes in words: the part that
@@ -256,11 +293,11 @@ func (lw *lowering) spillAccess(x *access) (sr, sw float64) {
 		return 0, 0
 	}
 	c := x.cnt
-	r := c.Reads[levelGB]
-	if x.output && r == c.Updates[levelGB] {
+	r := c.Reads[lw.gb()]
+	if x.output && r == c.Updates[lw.gb()] {
 		r = 0
 	}
-	return lw.spill * r, lw.spill * c.Updates[levelGB]
+	return lw.spill * r, lw.spill * c.Updates[lw.gb()]
 }
 
 // emitLoad adds p's load at loop l: per tile operation (or per group) and
@@ -281,9 +318,10 @@ func (sc *scheduler) emitLoad(p *eplan, own, l *sim.Loop, lx *xfer) error {
 	ld.Bytes = lx.readBytes*(f/n) + lx.decideBytes/n
 	ld.Cycles = lx.readBytes/sc.bytesPerCycle*(f/n) + lx.decideBytes/n/sc.bytesPerCycle
 	ld.Actions[sc.dram.Name+".read"] = ld.Bytes / sc.dram.WidthBytes
-	if err := lw.stage(ld); err != nil {
+	if err := lw.stage(ld, func(k int) float64 { return lx.stagedShare(k, lx.readBytes+lx.decideBytes) }); err != nil {
 		return err
 	}
+	sc.throttle(ld)
 	ld.Stage = p.stage - m.Prefetch
 	if l != own {
 		ld.Stage = -m.Prefetch
@@ -343,8 +381,8 @@ func (sc *scheduler) dataDeps(p *eplan) error {
 
 // emitStore adds p's store of writeBytes per tile operation (scaled by the
 // tiles masks leave), `writeback` stages behind it.
-func (sc *scheduler) emitStore(p *eplan, own *sim.Loop, writeBytes float64) error {
-	lw := sc.lw
+func (sc *scheduler) emitStore(p *eplan, own *sim.Loop, sx *xfer) error {
+	lw, writeBytes := sc.lw, sx.writeBytes
 	n := float64(p.nInst)
 	f := lw.share(p).tile
 	if own == sc.group {
@@ -355,9 +393,10 @@ func (sc *scheduler) emitStore(p *eplan, own *sim.Loop, writeBytes float64) erro
 		Bytes: writeBytes * f / n, Stage: p.stage + lw.m.Writeback, Actions: map[string]float64{},
 		Deps: []sim.Dep{{Op: p.op, Loop: own}}}
 	st.Actions[sc.dram.Name+".write"] = st.Bytes / sc.dram.WidthBytes
-	if err := lw.stage(st); err != nil {
+	if err := lw.stage(st, func(k int) float64 { return sx.stagedShare(k, writeBytes) }); err != nil {
 		return err
 	}
+	sc.throttle(st)
 	sc.appendItem(own, st, p)
 	sc.stores[p.e.Output.Tensor.Name] = st
 	return nil
@@ -500,34 +539,44 @@ func distance(v *einsum.Rank, w, r *einsum.Access) int {
 }
 
 // holds gives tensors that live on chip without a DRAM copy their buffer
-// space: taken by the first operation of a group that keeps them, given
-// back by the last.
+// space, and the tiles a level between DRAM and the global buffer keeps
+// theirs there: taken by the first operation of a group that uses them,
+// given back by the last.
 func (lw *lowering) holds() {
 	type span struct {
+		level       int // the sim level: 0 the global buffer, k the memory k between DRAM and it
 		first, last *eplan
 		foot        float64
 	}
-	spans := map[string]*span{}
-	var order []string
+	type key struct {
+		level int
+		name  string
+	}
+	spans := map[key]*span{}
+	var order []key
+	note := func(p *eplan, k key, foot float64) {
+		sp := spans[k]
+		if sp == nil {
+			sp = &span{level: k.level, first: p}
+			spans[k] = sp
+			order = append(order, k)
+		}
+		sp.last = p
+		sp.foot = max(sp.foot, foot)
+	}
 	for _, p := range lw.ops {
 		for _, x := range p.acc {
-			if !x.l3 || x.dram {
-				continue
+			if x.l3 && !x.dram {
+				note(p, key{0, x.name}, x.foot)
 			}
-			sp := spans[x.name]
-			if sp == nil {
-				sp = &span{first: p}
-				spans[x.name] = sp
-				order = append(order, x.name)
-			}
-			sp.last = p
-			if x.foot > sp.foot {
-				sp.foot = x.foot
+			for k, f := range x.footAt {
+				note(p, key{k, x.name}, f)
 			}
 		}
 	}
-	for _, name := range order {
-		sp := spans[name]
+	sort.SliceStable(order, func(i, j int) bool { return order[i].level < order[j].level })
+	for _, k := range order {
+		sp := spans[k]
 		b := sp.foot * lw.word
 		wf, wl := sim.Every, sim.Every
 		if sp.first.inLoop {
@@ -536,7 +585,42 @@ func (lw *lowering) holds() {
 		if sp.last.inLoop {
 			wl = sim.Last
 		}
-		sp.first.op.Alloc = append(sp.first.op.Alloc, sim.Hold{Level: 0, Bytes: b, When: wf})
-		sp.last.op.Free = append(sp.last.op.Free, sim.Hold{Level: 0, Bytes: b, When: wl})
+		sp.first.op.Alloc = append(sp.first.op.Alloc, sim.Hold{Level: sp.level, Bytes: b, When: wf})
+		sp.last.op.Free = append(sp.last.op.Free, sim.Hold{Level: sp.level, Bytes: b, When: wl})
+	}
+}
+
+// portBytes is what op moves through the on-chip memory at nest level k:
+// its reads and writes there.
+func (sc *scheduler) portBytes(op *sim.Op, k int) float64 {
+	mem := sc.lw.a.Memories[k]
+	return (op.Actions[mem.Name+".read"] + op.Actions[mem.Name+".write"]) * mem.WidthBytes
+}
+
+// emitPorts gives p's traffic through each on-chip memory with a bandwidth
+// its own operation on that memory's port, before p and bounded by the
+// mapping's buffers like a load: a level's bandwidth is a unit the
+// operations share.
+func (sc *scheduler) emitPorts(p *eplan, own *sim.Loop) {
+	m := sc.lw.m
+	for _, k := range sortedKeysInt(sc.ports) {
+		b := sc.portBytes(p.op, k)
+		if b == 0 {
+			continue
+		}
+		mem := sc.lw.a.Memories[k]
+		po := &sim.Op{Name: mem.Name + " " + p.e.Name(), Unit: sc.ports[k], Cycles: b / (mem.Bandwidth / sc.lw.a.ClockHz), PEFrac: 1,
+			Stage: p.stage - m.Prefetch, Deps: []sim.Dep{{Op: p.op, Loop: own, Back: m.Buffers}}}
+		p.op.Deps = append(p.op.Deps, sim.Dep{Op: po, Loop: own})
+		sc.appendItem(own, po, p)
+	}
+}
+
+// throttle makes a DRAM transfer take at least as long as the slowest
+// on-chip level with a bandwidth it passes through.
+func (sc *scheduler) throttle(op *sim.Op) {
+	for _, k := range sortedKeysInt(sc.ports) {
+		mem := sc.lw.a.Memories[k]
+		op.Cycles = max(op.Cycles, sc.portBytes(op, k)/(mem.Bandwidth/sc.lw.a.ClockHz))
 	}
 }

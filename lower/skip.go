@@ -203,6 +203,23 @@ type mask struct {
 	data uint64
 }
 
+// judgeAffine is, over cells gb, the masks whose affine conditions leave
+// no point (bits of key) and those they leave undecided (mixed).
+func (lw *lowering) judgeAffine(g []gdim, gb [][2]int64, ms []mask) (key uint64, mixed []int) {
+	for i, m := range ms {
+		if m.aff == nil {
+			continue
+		}
+		switch m.aff.judge(lw.varBox(m.aff.vars, g, gb)) {
+		case none:
+			key |= 1 << i
+		case some:
+			mixed = append(mixed, i)
+		}
+	}
+	return key, mixed
+}
+
 // classCounts walks the grid and counts its cells by class: the set of
 // masks (bit i: ms[i]) with no defined point in the cell. Blocks of cells
 // that every affine mask decides alike are counted at once, so the cost
@@ -213,19 +230,7 @@ func (lw *lowering) classCounts(g []gdim, ms []mask, preds []*dpred, sds []*selD
 	out := map[uint64]float64{}
 	var walk func(gb [][2]int64)
 	walk = func(gb [][2]int64) {
-		var key uint64
-		var mixed []int
-		for i, m := range ms {
-			if m.aff == nil {
-				continue
-			}
-			switch m.aff.judge(lw.varBox(m.aff.vars, g, gb)) {
-			case none:
-				key |= 1 << i
-			case some:
-				mixed = append(mixed, i)
-			}
-		}
+		key, mixed := lw.judgeAffine(g, gb, ms)
 		n, widest := int64(1), -1
 		for i, r := range gb {
 			n *= r[1] - r[0] + 1
@@ -368,6 +373,7 @@ func (lw *lowering) skipShares() (map[*eplan]*skipShare, error) {
 		{lw.cellGrid(lw.extent, true), func(s *skipShare, f float64, _, _ int64) { s.tile = f }},
 		{lw.cellGrid(lw.extent, false), func(s *skipShare, f float64, _, _ int64) { s.group = f }},
 	}
+	lw.noteTileElements(grids[0].g, s)
 	for _, gr := range grids {
 		if err := lw.checkDataCells(gr.g, s); err != nil {
 			return nil, err

@@ -15,13 +15,11 @@ import (
 // temporal loops at the global buffer, its spatial fan-out over the array
 // (MODEL.md §4's perfectly factorised nests).
 
-// The storage levels of a nest, outermost first.
-const (
-	levelDRAM  = 0 // off chip: the loops above one tile operation
-	levelGB    = 1 // the global buffer: temporal loops inside a tile operation
-	levelRF    = 2 // the PEs' register files, below the spatial fan-out
-	nestLevels = 3
-)
+// The storage levels of a nest, outermost first: DRAM (0), the memories
+// between DRAM and the global buffer by their index in the arch spec, the
+// global buffer (lw.gb: temporal loops inside a tile operation, the
+// spatial fan-out) and the PEs' register files (lw.rf).
+const levelDRAM = 0
 
 // layout runs the tile and place passes for the current derived values.
 func (lw *lowering) layout() error {
@@ -187,12 +185,12 @@ func (lw *lowering) tileEinsum(p *eplan) error {
 	if len(nst.Spatial) > len(dims) {
 		return fmt.Errorf("%s: %s: %d spatial ranks for the %d dimensions of %s", lw.m.PosOf(p.m), e.Name(), len(nst.Spatial), len(dims), p.array.Name)
 	}
-	n := &nest{levels: nestLevels}
+	n := &nest{levels: lw.rf() + 1}
 	for _, g := range lw.groups {
-		n.loops = append(n.loops, nloop{rank: g.rank, bound: g.bound, level: levelDRAM})
+		n.loops = append(n.loops, nloop{rank: g.rank, bound: g.bound, level: lw.loopLevel[g.rank]})
 	}
 	if e.Loop != nil {
-		n.loops = append(n.loops, nloop{rank: e.Loop.Var.Name, bound: lw.sizes[e.Loop.Var.Name], level: levelDRAM})
+		n.loops = append(n.loops, nloop{rank: e.Loop.Var.Name, bound: lw.sizes[e.Loop.Var.Name], level: lw.loopLevel[e.Loop.Var.Name]})
 	}
 	spat := map[string]int64{}
 	var spatial []nloop
@@ -203,7 +201,7 @@ func (lw *lowering) tileEinsum(p *eplan) error {
 		}
 		b := min(dims[i], lw.extent(r))
 		spat[r] = b
-		spatial = append(spatial, nloop{rank: r, bound: b, level: levelGB, spatial: true})
+		spatial = append(spatial, nloop{rank: r, bound: b, level: lw.gb(), spatial: true})
 		p.spatial = append(p.spatial, fmt.Sprintf("%s=%d", r, b))
 	}
 	placed := map[string]bool{}
@@ -219,11 +217,36 @@ func (lw *lowering) tileEinsum(p *eplan) error {
 		add(r, levelDRAM)
 	}
 	for _, r := range append(append([]string{}, nst.L3...), rankNames(e.Vars)...) {
-		add(r, levelGB)
+		add(r, lw.gb())
 	}
 	p.nest = &nest{levels: n.levels, loops: append(n.loops, spatial...)}
 	p.nInst = p.nest.tileOps()
+	return lw.checkLoopOrder(p)
+}
+
+// checkLoopOrder rejects a nest whose levels do not nest: a loop placed at
+// an inner level outside one at an outer level (levels.NAME.loops).
+func (lw *lowering) checkLoopOrder(p *eplan) error {
+	deepest := levelDRAM
+	for _, l := range p.nest.loops {
+		if l.inner || l.spatial {
+			continue
+		}
+		if l.level < deepest {
+			return lw.m.errorAt("levels", true, "levels: %s's loop %s runs at %s inside a loop at %s; place the loops of each level inside those of the levels above it",
+				p.e.Name(), l.rank, lw.levelName(l.level), lw.levelName(deepest))
+		}
+		deepest = l.level
+	}
 	return nil
+}
+
+// levelName names a nest level.
+func (lw *lowering) levelName(k int) string {
+	if k >= lw.rf() {
+		return "RF"
+	}
+	return lw.a.Memories[k].Name
 }
 
 func rankNames(rs []*einsum.Rank) []string {
@@ -235,11 +258,12 @@ func rankNames(rs []*einsum.Rank) []string {
 }
 
 // tileOps is how many tile operations the nest issues: the product of the
-// DRAM-level loops that are not inside one operation.
+// loops above the global buffer that are not inside one operation.
 func (n *nest) tileOps() int64 {
 	k := int64(1)
+	gb := n.levels - 2
 	for _, l := range n.loops {
-		if l.level == levelDRAM && !l.inner {
+		if l.level < gb && !l.inner && !l.spatial {
 			k *= l.bound
 		}
 	}

@@ -27,6 +27,9 @@ var dimNames = [...]string{"a plain number", "a size (B, KiB, MiB, GiB, bit)", "
 
 func (d Dim) String() string { return dimNames[d] }
 
+// baseUnits names each dimension's base unit, in which Num's bounds are given.
+var baseUnits = [...]string{"", " B", " Hz", " B/s", " pJ", " um2", " s", " FLOP/s"}
+
 // unit → (dimension, factor to the base unit)
 var units = map[string]struct {
 	dim Dim

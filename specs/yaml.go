@@ -371,7 +371,7 @@ func (o *Obj) Num(key string, dim Dim, required bool, min float64) float64 {
 		return 0
 	}
 	if v < min {
-		o.fail(n, "%s.%s = %s must be at least %g", o.what, key, n.Value, min)
+		o.fail(n, "%s.%s = %s must be at least %g%s", o.what, key, n.Value, min, baseUnits[dim])
 	}
 	return v
 }

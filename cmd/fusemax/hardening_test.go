@@ -154,6 +154,19 @@ func TestOutputFiles(t *testing.T) {
 	if errOut, code := emit(dir); code != 1 || !strings.Contains(errOut, "is a directory; name a file to write") {
 		t.Errorf("-o DIR: exit %d, %q", code, errOut)
 	}
+	if errOut, code := emit(filepath.Join(dir, "no", "such.ll")); code != 1 || !strings.Contains(errOut, "no does not exist; create it first") || strings.Contains(errOut, ".fusemax-") {
+		t.Errorf("-o NODIR/FILE: exit %d, %q", code, errOut)
+	}
+	file := filepath.Join(dir, "file")
+	if err := os.WriteFile(file, []byte("keep"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, errOut, code := run(t, "eval", "toy_cascade1", "--shape", "K=8", "--out", file); code != 1 || !strings.Contains(errOut, "is a file; name a folder") {
+		t.Errorf("eval --out FILE: exit %d, %q", code, errOut)
+	}
+	if b, _ := os.ReadFile(file); string(b) != "keep" {
+		t.Errorf("eval --out FILE changed the file: %q", b)
+	}
 	if left, _ := filepath.Glob(filepath.Join(dir, ".fusemax-*")); len(left) > 0 {
 		t.Errorf("temporary files left: %v", left)
 	}

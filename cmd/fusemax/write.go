@@ -69,6 +69,13 @@ func writeThrough(path string, data []byte) error {
 func replaceFile(path string, data []byte, perm os.FileMode) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), ".fusemax-*")
 	if err != nil {
+		// The temporary name means nothing to the user; the folder does.
+		if os.IsNotExist(err) {
+			return fmt.Errorf("folder %s does not exist; create it first", filepath.Dir(path))
+		}
+		if os.IsPermission(err) {
+			return fmt.Errorf("folder %s is not writable", filepath.Dir(path))
+		}
 		return err
 	}
 	defer os.Remove(tmp.Name())
@@ -93,7 +100,10 @@ func replaceFile(path string, data []byte, perm os.FileMode) error {
 // on failure it removes the --out folder if it created it.
 func writeDir(dir string, names []string, all map[string]*tensor.Dense, dt tensor.DType) error {
 	return critical(func() error {
-		_, statErr := os.Stat(dir)
+		st, statErr := os.Stat(dir)
+		if statErr == nil && !st.IsDir() {
+			return fmt.Errorf("--out %s is a file; name a folder to write the .npy files into", dir)
+		}
 		err := tensor.WriteDir(dir, names, all, dt)
 		if err != nil && os.IsNotExist(statErr) {
 			os.Remove(dir) // only if still empty
