@@ -71,6 +71,10 @@ type SelectionUse struct {
 	// Density is the share of its elements at which the filter holds (1
 	// when assumed dense).
 	Density float64 `json:"density"`
+	// ElementsPerTile is how many of its elements one tile of the skip
+	// grid reads (its first tile): under a density d such a tile is empty
+	// with probability (1-d)^ElementsPerTile.
+	ElementsPerTile float64 `json:"elements_per_tile,omitempty"`
 }
 
 // DataFilterTensors lists, sorted, the tensors a data-dependent filter of
@@ -515,6 +519,22 @@ func (lw *lowering) exactStates(g []gdim, gb [][2]int64, preds []*dpred, sds []*
 	}
 	rec(0)
 	return counts
+}
+
+// noteTileElements records, for each selection, how many of its elements
+// the first tile of grid g reads, so the report can say what a density
+// implies.
+func (lw *lowering) noteTileElements(g []gdim, s *maskSet) {
+	first := make([][2]int64, len(g))
+	for j, d := range s.preds {
+		vars := d.vars()
+		n := d.distinct(vars, lw.varBox(vars, g, first), s.sds[j].shape)
+		for i := range lw.selUses {
+			if u := &lw.selUses[i]; u.Tensor == d.t.Name && u.ElementsPerTile == 0 {
+				u.ElementsPerTile = n
+			}
+		}
+	}
 }
 
 // checkDataCells refuses a grid in which a selection tensor would be

@@ -163,8 +163,9 @@ func TestDataMaskFromDensity(t *testing.T) {
 		if want := 2 * (64*4096 + 16*float64(strings.Count(tc.dims, ",")*4095+1)); tc.d == 0 && r.TrafficBytes != want {
 			t.Errorf("Sel[%s] at density 0: traffic %g B, want %g (AV and Sel only)", tc.index, r.TrafficBytes, want)
 		}
-		if u := r.Selections; len(u) != 1 || u[0].From != SelectionFromDensity || u[0].Density != tc.d {
-			t.Errorf("selections %+v, want Sel at declared density %g", u, tc.d)
+		perTile := map[string]float64{"m1": 1, "m1, p": 256}[tc.dims]
+		if u := r.Selections; len(u) != 1 || u[0].From != SelectionFromDensity || u[0].Density != tc.d || u[0].ElementsPerTile != perTile {
+			t.Errorf("selections %+v, want Sel at declared density %g, %g elements per tile", u, tc.d, perTile)
 		}
 	}
 }

@@ -373,6 +373,7 @@ func (lw *lowering) skipShares() (map[*eplan]*skipShare, error) {
 		{lw.cellGrid(lw.extent, true), func(s *skipShare, f float64, _, _ int64) { s.tile = f }},
 		{lw.cellGrid(lw.extent, false), func(s *skipShare, f float64, _, _ int64) { s.group = f }},
 	}
+	lw.noteTileElements(grids[0].g, s)
 	for _, gr := range grids {
 		if err := lw.checkDataCells(gr.g, s); err != nil {
 			return nil, err

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"math"
 	"strings"
@@ -101,9 +100,7 @@ review can compare, say, the 1-pass attention cascade's deviation with the
 			}
 			w := cmd.OutOrStdout()
 			if output == "json" {
-				enc := json.NewEncoder(w)
-				enc.SetIndent("", "  ")
-				return enc.Encode(map[string]any{"shape": einsum.FormatShape(mustParseShape(shape)), "seed": seed, "reference": "interp f64", "rows": rows})
+				return writeJSON(w, map[string]any{"shape": einsum.FormatShape(mustParseShape(shape)), "seed": seed, "reference": "interp f64", "rows": rows})
 			}
 			tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 			fmt.Fprintln(tw, "cascade\tstorage\toutput\tmax |dev|\tmean |dev|")

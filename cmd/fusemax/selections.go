@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -94,11 +95,11 @@ func npyLoader(t *einsum.Tensor, path string) func([]int) ([]float64, error) {
 func selectionLine(u lower.SelectionUse) string {
 	switch u.From {
 	case lower.SelectionFromTensor:
-		return fmt.Sprintf("%s: from tensor %s (%.4g of its elements select)", u.Tensor, u.Source, u.Density)
+		return fmt.Sprintf("%s: from tensor %s (%.4g of its elements select; %.6g per tile)", u.Tensor, u.Source, u.Density, u.ElementsPerTile)
 	case lower.SelectionDense:
 		return fmt.Sprintf("%s: assumed dense (no --input or --density; see the warning)", u.Tensor)
 	}
-	return fmt.Sprintf("%s: %s %.4g", u.Tensor, u.From, u.Density)
+	return fmt.Sprintf("%s: %s %.4g (a tile reads %.6g elements, so is skipped with probability %.4g)", u.Tensor, u.From, u.Density, u.ElementsPerTile, math.Pow(1-u.Density, u.ElementsPerTile))
 }
 
 func gib(b int64) string { return fmt.Sprintf("%.3g GiB", float64(b)/(1<<30)) }

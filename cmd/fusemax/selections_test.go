@@ -35,8 +35,8 @@ func TestSimulateSelections(t *testing.T) {
 		code int
 		want string // in stdout (code 0) or stderr
 	}{
-		{[]string{"--input", "Sel=" + good}, 0, "selection    Sel: from tensor " + good + " (0.25 of its elements select)"},
-		{[]string{"--density", "Sel=0.25"}, 0, "selection    Sel: declared density 0.25"},
+		{[]string{"--input", "Sel=" + good}, 0, "selection    Sel: from tensor " + good + " (0.25 of its elements select; 256 per tile)"},
+		{[]string{"--density", "Sel=0.25"}, 0, "selection    Sel: declared density 0.25 (a tile reads 256 elements, so is skipped with probability 1.037e-32)"},
 		{nil, 0, "selection    Sel: assumed dense"},
 		{[]string{"--input", "X=" + good}, 2, "cascade block_sparse_1pass has no input X (inputs: K, Q, Sel, V)"},
 		{[]string{"--input", "Q=" + good}, 2, "no data-dependent filter of cascade block_sparse_1pass reads Q; the filters read Sel"},

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"encoding/csv"
-	"encoding/json"
 	"fmt"
 	"io"
 	"maps"
@@ -198,17 +196,7 @@ see docs/multidevice.md.`,
 			for _, wn := range rep.Warnings {
 				fmt.Fprintln(cmd.ErrOrStderr(), "warning:", wn)
 			}
-			w := cmd.OutOrStdout()
-			switch out {
-			case "json":
-				enc := json.NewEncoder(w)
-				enc.SetIndent("", "  ")
-				return enc.Encode(rep)
-			case "csv":
-				return writeReportCSV(w, rep)
-			}
-			writeReportTable(w, rep)
-			return nil
+			return writeAs(cmd.OutOrStdout(), out, rep, func(w io.Writer) { writeReportTable(w, rep) }, func() ([]string, []string) { return reportCSV(rep) })
 		},
 	}
 	f := cmd.Flags()
@@ -274,7 +262,7 @@ func writeReportTable(w io.Writer, r *lower.Report) {
 		mp += " (derived: no --mapping given; printed below)"
 	}
 	fmt.Fprintf(tw, "mapping\t%s\n", mp)
-	fmt.Fprintf(tw, "shape\t%s\n", strings.ReplaceAll(workload.FormatShape(r.Shape), ",", " "))
+	fmt.Fprintf(tw, "shape\t%s\n", shapeLine(r.Shape))
 	var der []string
 	for _, k := range sortedNames(r.Derived) {
 		der = append(der, fmt.Sprintf("%s=%d", k, r.Derived[k]))
@@ -289,11 +277,7 @@ func writeReportTable(w io.Writer, r *lower.Report) {
 	}
 	fmt.Fprintf(tw, "energy\t%.6g pJ (%.4g J)\n", r.EnergyPJ, r.EnergyPJ*1e-12)
 	fmt.Fprintf(tw, "area\t%.6g mm2\n", r.AreaUM2*1e-6)
-	var util []string
-	for _, k := range sortedNames(r.Utilization) {
-		util = append(util, fmt.Sprintf("%s %.4f", k, r.Utilization[k]))
-	}
-	fmt.Fprintf(tw, "utilization\t%s\n", strings.Join(util, "  "))
+	fmt.Fprintf(tw, "utilization\t%s\n", shares(r.Utilization, "%s %.4f"))
 	for _, u := range r.Selections {
 		fmt.Fprintf(tw, "selection\t%s\n", selectionLine(u))
 	}
@@ -335,10 +319,10 @@ func indent(s, by string) string {
 	return strings.Join(lines, "")
 }
 
-func writeReportCSV(w io.Writer, r *lower.Report) error {
-	cw := csv.NewWriter(w)
-	head := []string{"kernel", "arch", "mapping", "shape", "latency_s", "cycles", "traffic_bytes", "energy_pj", "area_um2"}
-	row := []string{r.Kernel, r.Arch, r.Mapping, workload.FormatShape(r.Shape), g(r.LatencyS), g(r.Cycles), g(r.TrafficBytes), g(r.EnergyPJ), g(r.AreaUM2)}
+// reportCSV is the report as one CSV row and its header.
+func reportCSV(r *lower.Report) (head, row []string) {
+	head = []string{"kernel", "arch", "mapping", "shape", "latency_s", "cycles", "traffic_bytes", "energy_pj", "area_um2"}
+	row = []string{r.Kernel, r.Arch, r.Mapping, workload.FormatShape(r.Shape), g(r.LatencyS), g(r.Cycles), g(r.TrafficBytes), g(r.EnergyPJ), g(r.AreaUM2)}
 	for _, k := range sortedNames(r.Utilization) {
 		head, row = append(head, "util_"+k), append(row, g(r.Utilization[k]))
 	}
@@ -351,14 +335,7 @@ func writeReportCSV(w io.Writer, r *lower.Report) error {
 	for _, k := range sortedNames(r.Derived) {
 		head, row = append(head, k), append(row, fmt.Sprint(r.Derived[k]))
 	}
-	if err := cw.Write(head); err != nil {
-		return err
-	}
-	if err := cw.Write(row); err != nil {
-		return err
-	}
-	cw.Flush()
-	return cw.Error()
+	return head, row
 }
 
 func g(v float64) string { return fmt.Sprintf("%.10g", v) }

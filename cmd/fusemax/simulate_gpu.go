@@ -1,11 +1,8 @@
 package main
 
 import (
-	"encoding/csv"
-	"encoding/json"
 	"fmt"
 	"io"
-	"strings"
 	"text/tabwriter"
 
 	"github.com/fusemax/fusemax/arch"
@@ -35,16 +32,7 @@ func simulateGPU(w io.Writer, c *einsum.Cascade, a *arch.Spec, mappingRef string
 	if err != nil {
 		return err
 	}
-	switch out {
-	case "json":
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(rep)
-	case "csv":
-		return writeGPUCSV(w, rep)
-	}
-	writeGPUTable(w, rep)
-	return nil
+	return writeAs(w, out, rep, func(w io.Writer) { writeGPUTable(w, rep) }, func() ([]string, []string) { return gpuCSV(rep) })
 }
 
 func describeGPUUse(mappingRef, dtype string) string {
@@ -59,7 +47,7 @@ func writeGPUTable(w io.Writer, r *gpu.Report) {
 	fmt.Fprintf(tw, "kernel\t%s\n", r.Kernel)
 	fmt.Fprintf(tw, "arch\t%s\n", r.Arch)
 	fmt.Fprintf(tw, "mapping\t%s (%s)\n", r.Mapping, r.Dtype)
-	fmt.Fprintf(tw, "shape\t%s\n", strings.ReplaceAll(workload.FormatShape(r.Shape), ",", " "))
+	fmt.Fprintf(tw, "shape\t%s\n", shapeLine(r.Shape))
 	fused := r.Occupancy.CTAsPerSM > 0 // an unfused mapping launches kernels of its own tiles
 	if fused {
 		fmt.Fprintf(tw, "tile\t%d×%d, %d warps, %d consumer chains, %d stages\n", r.Tile.BlockM, r.Tile.BlockN, r.Tile.Warps, r.Tile.Consumers, r.Tile.Stages)
@@ -67,11 +55,7 @@ func writeGPUTable(w io.Writer, r *gpu.Report) {
 	fmt.Fprintf(tw, "latency\t%.6g s (%.6g cycles)\n", r.LatencyS, r.Cycles)
 	fmt.Fprintf(tw, "throughput\t%.4g TFLOP/s (%.1f%% of peak)\n", r.TFLOPS, 100*r.PeakFraction)
 	fmt.Fprintf(tw, "bound by\t%s\n", r.BoundBy)
-	var util []string
-	for _, k := range sortedNames(r.Utilization) {
-		util = append(util, fmt.Sprintf("%s %.3f", k, r.Utilization[k]))
-	}
-	fmt.Fprintf(tw, "utilization\t%s\n", strings.Join(util, "  "))
+	fmt.Fprintf(tw, "utilization\t%s\n", shares(r.Utilization, "%s %.3f"))
 	if fused {
 		writeGPUOccupancy(tw, r)
 	}
@@ -93,20 +77,13 @@ func writeGPUOccupancy(tw io.Writer, r *gpu.Report) {
 	}
 }
 
-func writeGPUCSV(w io.Writer, r *gpu.Report) error {
-	cw := csv.NewWriter(w)
-	head := []string{"kernel", "arch", "mapping", "dtype", "shape", "latency_s", "cycles", "tflops", "peak_fraction", "bound_by", "ctas_per_sm", "waves", "shared_bytes_per_cta", "hbm_bytes"}
-	row := []string{r.Kernel, r.Arch, r.Mapping, r.Dtype, workload.FormatShape(r.Shape), g(r.LatencyS), g(r.Cycles), g(r.TFLOPS), g(r.PeakFraction), r.BoundBy,
+// gpuCSV is the GPU report as one CSV row and its header.
+func gpuCSV(r *gpu.Report) (head, row []string) {
+	head = []string{"kernel", "arch", "mapping", "dtype", "shape", "latency_s", "cycles", "tflops", "peak_fraction", "bound_by", "ctas_per_sm", "waves", "shared_bytes_per_cta", "hbm_bytes"}
+	row = []string{r.Kernel, r.Arch, r.Mapping, r.Dtype, workload.FormatShape(r.Shape), g(r.LatencyS), g(r.Cycles), g(r.TFLOPS), g(r.PeakFraction), r.BoundBy,
 		fmt.Sprint(r.Occupancy.CTAsPerSM), g(r.Grid.Waves), g(r.Occupancy.SharedBytes), g(r.HBMBytes)}
 	for _, k := range sortedNames(r.Utilization) {
 		head, row = append(head, "util_"+k), append(row, g(r.Utilization[k]))
 	}
-	if err := cw.Write(head); err != nil {
-		return err
-	}
-	if err := cw.Write(row); err != nil {
-		return err
-	}
-	cw.Flush()
-	return cw.Error()
+	return head, row
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -58,14 +57,7 @@ func simulateSystem(cmd *cobra.Command, kernel, cascade, system, mappingRef, sha
 	if err != nil {
 		return err
 	}
-	w := cmd.OutOrStdout()
-	if out == "json" {
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(rep)
-	}
-	writeSystemTable(w, rep)
-	return nil
+	return writeAs(cmd.OutOrStdout(), out, rep, func(w io.Writer) { writeSystemTable(w, rep) }, nil)
 }
 
 func writeSystemTable(w io.Writer, r *multi.Report) {
@@ -74,15 +66,11 @@ func writeSystemTable(w io.Writer, r *multi.Report) {
 	fmt.Fprintf(tw, "system\t%s (%d devices, groups of %d)\n", r.System, r.Devices, r.Group)
 	fmt.Fprintf(tw, "mapping\t%s (schedule %s, %s mode)\n", r.Mapping, r.Schedule, r.Mode)
 	fmt.Fprintf(tw, "device model\t%s\n", r.DeviceModel)
-	fmt.Fprintf(tw, "shape\t%s\n", strings.ReplaceAll(workload.FormatShape(r.Shape), ",", " "))
+	fmt.Fprintf(tw, "shape\t%s\n", shapeLine(r.Shape))
 	fmt.Fprintf(tw, "latency\t%.6g s (without communication %.6g s; exposed communication %.6g s)\n", r.LatencyS, r.NoCommS, r.ExposedCommS)
 	fmt.Fprintf(tw, "one device\t%.6g s (speedup %.4g)\n", r.SingleDeviceS, r.Speedup)
 	fmt.Fprintf(tw, "communication\t%d steps, %.6g B on links\n", r.CommSteps, r.LinkBytes)
-	var util []string
-	for _, k := range sortedNames(r.LinkUtil) {
-		util = append(util, fmt.Sprintf("%s %.4f", k, r.LinkUtil[k]))
-	}
-	fmt.Fprintf(tw, "link utilization\t%s\n", strings.Join(util, "  "))
+	fmt.Fprintf(tw, "link utilization\t%s\n", shares(r.LinkUtil, "%s %.4f"))
 	fmt.Fprintf(tw, "compute imbalance\t%.4f (max / mean)\n", r.Imbalance)
 	tw.Flush()
 	fmt.Fprintln(w)

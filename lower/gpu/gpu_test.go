@@ -9,6 +9,7 @@ import (
 	"github.com/fusemax/fusemax/arch"
 	"github.com/fusemax/fusemax/einsum"
 	"github.com/fusemax/fusemax/kernels"
+	"github.com/fusemax/fusemax/sim"
 )
 
 func cascade(t testing.TB, name string) *einsum.Cascade {
@@ -303,5 +304,41 @@ func TestUnfusedFastForwards(t *testing.T) {
 	}
 	if r.SimulatedOps > 5000 {
 		t.Errorf("%d operations simulated, %d iterations stepped over; want under 5000", r.SimulatedOps, r.SkippedIters)
+	}
+}
+
+// TestPersistentRuns: a persistent causal schedule built as rounds of alike
+// CTAs gives the latency the CTA-by-CTA schedule gives, with fewer
+// operations simulated.
+func TestPersistentRuns(t *testing.T) {
+	a, err := arch.Load("h100-sxm5-80gb", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := LoadMapping("fa3", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := prepare(cascade(t, "causal_1pass.einsum"), a.GPU, m, parseShape(t, "B=16,H=16,E=128,F=128,M=4096,P=4096"), 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(d.slots) != 1 {
+		t.Fatalf("%d slots; want the persistent schedule's one", len(d.slots))
+	}
+	peak := a.GPU.SM.MMA[m.MMA]["fp16"]
+	var got [2]*sim.Result
+	for i := range got {
+		b := d.builder(peak)
+		s := b.programSlots(d.slots)
+		if i == 1 {
+			s = b.program(runs(d.slots[0]))
+		}
+		if got[i], err = sim.Run(s, sim.Options{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if math.Abs(got[1].Seconds/got[0].Seconds-1) > 1e-12 || got[1].Issued >= got[0].Issued {
+		t.Errorf("rounds: %g s, %d operations; CTA by CTA: %g s, %d", got[1].Seconds, got[1].Issued, got[0].Seconds, got[0].Issued)
 	}
 }

@@ -216,6 +216,19 @@ func uniform(n, sms, perSM int64, c cta) []round {
 	return out
 }
 
+// runs groups one slot's CTAs into rounds of alike consecutive CTAs.
+func runs(list []cta) []round {
+	var out []round
+	for _, c := range list {
+		if n := len(out); n > 0 && out[n-1].Slots[0] == c {
+			out[n-1].Count++
+			continue
+		}
+		out = append(out, round{Slots: []cta{c}, Count: 1})
+	}
+	return out
+}
+
 func repeat(c cta, n int64) []cta {
 	out := make([]cta, n)
 	for i := range out {

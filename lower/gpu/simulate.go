@@ -330,16 +330,30 @@ func (d *design) chains() []chainSpec {
 	return []chainSpec{{rows: bm, readers: float64(d.t.Warps)}}
 }
 
-func (d *design) run(a *arch.Spec, peak float64, dtype string) (*Report, error) {
+// builder starts the busiest SM's schedule at the tensor cores' peak.
+func (d *design) builder(peak float64) *builder {
 	b := &builder{w: d.w, m: d.m, r: d.rates(peak), bm: float64(d.t.BlockM), chains: d.chains(),
 		sched: &sim.Schedule{ClockHz: d.g.ClockHz, EnergyPJ: map[string]float64{}}}
 	for _, n := range unitNames {
 		b.sched.Units = append(b.sched.Units, sim.Unit{Name: n, Memory: n == "hbm"})
 	}
 	b.selectPt = d.w.MaskPts * d.w.SelectCost["fma"]
-	sched := b.program(d.rounds)
-	if d.slots != nil {
+	return b
+}
+
+func (d *design) run(a *arch.Spec, peak float64, dtype string) (*Report, error) {
+	b := d.builder(peak)
+	var sched *sim.Schedule
+	switch {
+	case len(d.slots) == 1:
+		// One slot (a persistent schedule): runs of alike CTAs are rounds,
+		// one loop each, so the schedule grows with the distinct CTAs, not
+		// with all of them (the engine's snapshots cost the schedule's size).
+		sched = b.program(runs(d.slots[0]))
+	case d.slots != nil:
 		sched = b.programSlots(d.slots)
+	default:
+		sched = b.program(d.rounds)
 	}
 	res, err := sim.Run(sched, sim.Options{})
 	if err != nil {
