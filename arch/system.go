@@ -17,6 +17,16 @@ type System struct {
 	Count  int
 	Links  map[string]*Link
 	Topo   Topology
+	spots  *specs.Spots // where device.arch, device.word and device are written
+}
+
+// ErrorAt is an error about the system value at path (device.arch,
+// device.word or device), at its position, for checks made after decoding.
+func (s *System) ErrorAt(path, format string, args ...any) error {
+	if s.spots == nil {
+		return fmt.Errorf("%s: %s", s.File, fmt.Sprintf(format, args...))
+	}
+	return s.spots.Errorf(path, path == "device", format, args...)
 }
 
 // Device is one accelerator of a system. Its per-device work is either
@@ -167,13 +177,17 @@ const maxDevices = 1024
 func DecodeSystem(d *specs.Doc) (*System, error) {
 	var errs specs.Errors
 	top := d.Obj(d.Root, "system", &errs)
-	s := &System{File: d.File, Links: map[string]*Link{}}
+	s := &System{File: d.File, Links: map[string]*Link{}, spots: d.Spots()}
 	s.Name = top.Str("name", true)
 	s.Count = int(top.Int("count", true, 1))
 	if s.Count > maxDevices {
 		top.Failf(top.Get("count"), "system.count = %d: at most %d devices", s.Count, maxDevices)
 	}
-	s.Device = decodeDevice(top.Sub("device", true))
+	s.spots.Note("device", top, "device")
+	dev := top.Sub("device", true)
+	s.spots.Note("device.arch", dev, "arch")
+	s.spots.Note("device.word", dev, "word")
+	s.Device = decodeDevice(dev)
 	links := top.Sub("links", true)
 	for _, name := range links.Keys() {
 		l := links.Sub(name, true)

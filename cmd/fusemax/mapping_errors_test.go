@@ -69,6 +69,10 @@ func TestMappingValueErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	nvlink, err := os.ReadFile("../../specs/system/8xa100-nvlink.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
 	const shape = "B=1,H=32,E=128,F=128,M=8192,P=8192"
 	for _, c := range []struct {
 		args []string
@@ -78,6 +82,8 @@ func TestMappingValueErrors(t *testing.T) {
 			"shardE.yaml:9:21: mask_tile.M: M is not a sharded rank ({E: ring, P: devices})"},
 		{[]string{"--system", "8xa100-nvlink", "--mapping", edit("heads.yaml", ring, "heads: H ", "heads: Q "), "--set", "mapping.group=4"},
 			"heads.yaml:8:8: heads: the shape gives no size for Q, the heads rank that 2 groups of 4 devices shard (give Q in --shape)"},
+		{[]string{"--system", edit("sys.yaml", nvlink, "arch: a100-sxm4-80gb", "arch: a100"), "--mapping", "ring"},
+			`sys.yaml:10:9: device.arch: no arch spec "a100"`},
 		{[]string{"--arch", "h100-sxm5-80gb", "--mapping", "fa3", "--set", "mapping.warps=6"},
 			"--set warps=6: 6 warps do not make whole warpgroups of 4 (consumer: warpgroup): give a multiple of 4"},
 		{[]string{"--arch", "h100-sxm5-80gb", "--mapping", "fa3", "--set", "mapping.stages=8"},

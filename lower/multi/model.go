@@ -127,12 +127,12 @@ func ModelFor(s *arch.System, ideal bool, opt lower.Options) (DeviceModel, error
 	case d.Arch != "":
 		a, err := arch.Load(d.Arch, nil)
 		if err != nil {
-			return nil, fmt.Errorf("%s: device.arch: %w", s.File, err)
+			return nil, s.ErrorAt("device.arch", "device.arch: %v", err)
 		}
 		if a.GPU != nil {
 			dt, err := gpuDtype(d.WordBytes)
 			if err != nil {
-				return nil, fmt.Errorf("%s: device.word: %w", s.File, err)
+				return nil, s.ErrorAt("device.word", "device.word: %v", err)
 			}
 			return &GPUModel{Arch: a, Mapping: d.Mapping, Dtype: dt}, nil
 		}
@@ -140,7 +140,7 @@ func ModelFor(s *arch.System, ideal bool, opt lower.Options) (DeviceModel, error
 	case d.AttentionFLOPs > 0:
 		return RateModel{d}, nil
 	}
-	return nil, fmt.Errorf("%s: device %s has neither an arch to lower on nor a measured attention throughput; only the ideal mode (--ideal) can time it", s.File, d.Name)
+	return nil, s.ErrorAt("device", "device %s has neither an arch to lower on nor a measured attention throughput; only the ideal mode (--ideal) can time it (or give it arch and mapping, or attention)", d.Name)
 }
 
 func shapeKey(shape map[string]int64) string {
