@@ -193,7 +193,15 @@ func (lw *lowering) filterPred(e *einsum.Einsum, f einsum.Cond) *dpred {
 		k, isConst = f.Data.X.(*einsum.Const)
 	}
 	if !isConst {
-		lw.warn("Einsum %s (%s): the filter %s compares two tensors; its points are costed as if all were defined (dense)", e.Name(), f.Pos, f)
+		unused := ""
+		for _, x := range []einsum.Expr{f.Data.X, f.Data.Y} {
+			if r, ok := x.(*einsum.Read); ok {
+				if _, given := lw.opt.Selections[r.Access.Tensor.Name]; given {
+					unused += fmt.Sprintf("; the values or density given for %s are not used", r.Access.Tensor.Name)
+				}
+			}
+		}
+		lw.warn("Einsum %s (%s): the filter %s compares two tensors; its points are costed as if all were defined (dense)%s", e.Name(), f.Pos, f, unused)
 		return nil
 	}
 	d := &dpred{t: r.Access.Tensor, op: f.Op, c: k.Value, left: left}

@@ -271,3 +271,33 @@ func TestDataMaskWithAffineMask(t *testing.T) {
 		t.Errorf("causal block-sparse QK works in %d of %d tiles, want %d", qk.Tiles-qk.TilesSkipped, qk.Tiles, want)
 	}
 }
+
+// A filter comparing two tensors is costed dense, with a warning that
+// says so and that a selection given for either is not used.
+func TestDataMaskTwoTensors(t *testing.T) {
+	src := "cascade two {\n  ranks E, M, P\n  input Q[e, p], K[e, m], A[m, p], B[m, p]\n  output Z[p]\n" +
+		"  S[m: A[m, p] > B[m, p], p] = Q[e, p] * K[e, m]\n  Z[p] = S[m, p]\n}\n"
+	prog, err := einsum.Parse("two.einsum", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := prog.Cascades[0]
+	a, err := arch.Load("fusemax-cloud", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	shape := map[string]int64{"E": 64, "M": 1024, "P": 1024}
+	m, _, err := DeriveMapping(c, a, shape)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := Simulate(c, a, m, shape, Options{Selections: map[string]Selection{"A": {Density: 0.5}}}, sim.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.ContainsFunc(r.Warnings, func(w string) bool {
+		return strings.Contains(w, "compares two tensors") && strings.Contains(w, "given for A are not used")
+	}) || einsumOf(t, r, "S").WorkShare != 1 {
+		t.Errorf("warnings %q, S work share %g: want dense with a warning that A's density is unused", r.Warnings, einsumOf(t, r, "S").WorkShare)
+	}
+}
