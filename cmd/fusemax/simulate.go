@@ -82,7 +82,8 @@ see docs/multidevice.md.`,
   fusemax simulate attention_1pass --arch fusemax-cloud --mapping fusemax-binding --shape B=1,H=32,E=128,F=128,M=8192,P=8192 -o json
   fusemax simulate --config fusemax-micro24/flat --workload XLM --seq 16K --set arch.memory.L3.capacity=64MiB
   fusemax simulate attention_3pass --arch flat-cloud --shape B=1,H=16,E=64,F=64,M=4096,P=4096 --emit-mapping my.yaml
-  fusemax simulate attention_1pass --arch h100-sxm5-80gb --mapping fa3 --shape B=4,H=16,E=128,F=128,M=8K,P=8K --dtype fp16 -o json`,
+  fusemax simulate attention_1pass --arch h100-sxm5-80gb --mapping fa3 --shape B=4,H=16,E=128,F=128,M=8K,P=8K --dtype fp16 -o json
+  fusemax simulate block_sparse_1pass --arch fusemax-cloud --shape B=1,H=1,E=64,F=64,M=16K,P=16K --input Sel=sel.npy`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if out != "table" && out != "json" && out != "csv" {
