@@ -43,10 +43,11 @@ const maxTileCandidates = 8
 // which keeps the units busy side by side). Sizes the machine fixes are
 // derived from it (a split rank's inner part is the array's height), the
 // largest rank of the outputs is tiled in groups (searched: the whole
-// rank, then halves down to the arrays' width, at most
+// rank, then fractions down to the arrays' width, at most
 // maxTileCandidates), tensors that pass between units or iterations live
 // in the global buffer, and the search also tries keeping the large
-// intermediates off chip. Everything is deterministic: same inputs, same
+// intermediates off chip and, as a last resort, spilling what overflows the
+// global buffer (its physical share, counted as DRAM traffic). Everything is deterministic: same inputs, same
 // mapping.
 func DeriveMapping(c *einsum.Cascade, a *arch.Spec, shape map[string]int64) (*Mapping, string, error) {
 	d := &deriver{c: c, a: a, shape: shape}
@@ -336,11 +337,26 @@ func (d *deriver) tileValues() []int64 {
 	for _, ar := range d.a.Arrays {
 		w = max(w, ar.Dims[len(ar.Dims)-1])
 	}
+	// The step doubles until maxTileCandidates values reach down to the
+	// width: a long rank (1M queries) is tried in groups of a few hundred
+	// too, not only in halves of the whole.
+	step := int64(2)
+	for span := n / w; step < span && pow(step, maxTileCandidates-1) < span; step *= 2 {
+	}
 	out := []int64{n}
-	for t := n / 2; len(out) < maxTileCandidates && t >= w && t%w == 0 && n%t == 0; t /= 2 {
+	for t := n / step; len(out) < maxTileCandidates && t >= w && t%w == 0 && n%t == 0; t /= step {
 		out = append(out, t)
 	}
 	return out
+}
+
+// pow is b**e, saturating instead of overflowing.
+func pow(b int64, e int) int64 {
+	p := int64(1)
+	for ; e > 0 && p < 1<<40; e-- {
+		p *= b
+	}
+	return p
 }
 
 func (d *deriver) text() string { return d.textWith(0, true) }
@@ -408,6 +424,12 @@ func (d *deriver) textWith(tile int64, search bool) string {
 			axes = append(axes, fmt.Sprintf("  placement:\n    - {onchip: [%s], offchip: [%s]}\n    - {onchip: [%s], offchip: [%s]}\n",
 				strings.Join(onchip, ", "), strings.Join(io, ", "), strings.Join(small, ", "), strings.Join(append(io, spilled...), ", ")))
 		}
+		// Last resort where nothing fits: the state over the global
+		// buffer's capacity spills, its share of accesses the physical
+		// overflow (1 - capacity/state), counted as DRAM traffic. spill_at
+		// at the capacity means no spill (the state must fit); one no state
+		// reaches means the overflow follows the capacity (place.go).
+		axes = append(axes, fmt.Sprintf("  spill_at: [%d B, %d B]\n", int64(globalBuffer(d.a).CapacityBytes), int64(1)<<60))
 		if len(axes) > 0 {
 			w("search:                        # every combination is tried; the --objective's least wins\n")
 			for _, x := range axes {

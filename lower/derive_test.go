@@ -21,17 +21,7 @@ func TestDerivedMappingEveryKernel(t *testing.T) {
 			}
 			_, a := load(t, "attention_1pass", archName)
 			for _, c := range p.Cascades {
-				sh := map[string]int64{}
-				for k, v := range shape {
-					if c.Rank(k) != nil || k == "B" || k == "H" {
-						sh[k] = v
-					}
-				}
-				for _, r := range c.Ranks {
-					if _, ok := sh[r.Name]; !ok && r.Parent == nil {
-						sh[r.Name] = 1024 // a rank nobody tuned for
-					}
-				}
+				sh := cascadeShape(c, shape)
 				m, text, err := DeriveMapping(c, a, sh)
 				if err != nil {
 					t.Errorf("%s on %s: %v", c.Name, archName, err)

@@ -6,6 +6,7 @@ import (
 	"maps"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -203,7 +204,7 @@ func applyVariant(d *specs.Doc, shape map[string]int64) (string, error) {
 				dist = math.Inf(1)
 				continue
 			}
-			desc = append(desc, fmt.Sprintf("%s=%g", k, want))
+			desc = append(desc, k+"="+strconv.FormatFloat(want, 'f', -1, 64))
 			dist += math.Abs(math.Log2(float64(got)) - math.Log2(want))
 		}
 		if dist < bestDist {
