@@ -190,9 +190,12 @@ func init() {
 		Long: `emit-llvm writes the LLVM IR (LLVM 14, typed pointers) of one cascade at one
 shape: a function fusemax_NAME taking pointers to the inputs and outputs in
 declaration order (plus an i64* of per-tensor read and write counts with
---count-accesses). Iterate blocks are loops, filters guards, reductions start
-from their identity. See docs/llvm.md. eval --backend llvm compiles and runs
-the same code.
+--count-accesses; with --threads N above 1, the thread's number and an i64*
+tile counter the N threads share, zero at the start, and for a partly
+defined output the functions fusemax_NAME_init and fusemax_NAME_check to
+call once before and after the threads). Iterate blocks are loops, filters
+guards, reductions start from their identity. See docs/llvm.md. eval
+--backend llvm compiles and runs the same code.
 
 With --mapping the code follows the mapping's tiling at this shape, on the
 architecture --arch (by default the one a shipped config pairs with the
