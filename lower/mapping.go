@@ -402,6 +402,10 @@ func (m *Mapping) exprError(path string, err error) error {
 const (
 	maxPipelineDepth = 64
 	maxPhases        = 64
+	// maxDrain bounds einsums.X.drain, in the operation's own durations:
+	// an unpipelined reduction across an array drains in about its rows
+	// (fusemax-arch: M0 = 256); far beyond, the latency is a typo's.
+	maxDrain = 1 << 16
 )
 
 // readPlacement reads the onchip and offchip lists of o.

@@ -81,6 +81,11 @@ func (lw *lowering) knownNames(err error) error {
 	if !errors.As(err, &se) || se.Name == "" {
 		return err
 	}
+	if lw.c.Rank(se.Name) != nil {
+		e := *se
+		e.Msg = fmt.Sprintf("%s is a rank of cascade %s whose size is not known yet: sizes are computed from the shape, arch fields and one another, not from what they define (give %s in --shape, or write it from other sizes)", se.Name, lw.c.Name, se.Name)
+		return &e
+	}
 	var names []string
 	for _, m := range []map[string]int64{lw.sizes, lw.derived} {
 		for k := range m {

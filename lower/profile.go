@@ -53,11 +53,11 @@ func LoadProfile(ref string) (*Profile, error) {
 	if ref == "" {
 		ref = ProfilePhysical
 	}
-	_, statErr := os.Stat(ref)
-	builtin := statErr != nil && specs.Has("profiles", ref) // a user's file of that name wins
-	if p, ok := builtinProfiles.Load(ref); ok && builtin {
+	_, statErr := os.Stat(ref) // a user's file of a built-in's name wins
+	if p, ok := builtinProfiles.Load(ref); ok && statErr != nil {
 		return p.(*Profile), nil
 	}
+	builtin := statErr != nil && specs.Has("profiles", ref)
 	file, src, err := specs.Read("profiles", ref)
 	if err != nil {
 		return nil, fmt.Errorf("unknown accounting profile: %v", err)

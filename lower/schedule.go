@@ -125,8 +125,8 @@ func (sc *scheduler) makeOp(p *eplan) error {
 		if err != nil {
 			return err
 		}
-		if d < 0 {
-			return lw.m.errorAt("einsums."+e.Name()+".drain", false, "einsums.%s.drain: %q is %g; a drain is a non-negative number of the operation's durations", e.Name(), drain, d)
+		if d < 0 || d > maxDrain {
+			return lw.m.errorAt("einsums."+e.Name()+".drain", false, "einsums.%s.drain: %q is %g; a drain is a number of the operation's durations from 0 to %d", e.Name(), drain, d, maxDrain)
 		}
 		op.Latency += d * cycles
 	}

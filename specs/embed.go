@@ -54,6 +54,6 @@ func Names(kind string) []string {
 // Has reports whether name (with or without .yaml) is one of the embedded
 // specs of kind.
 func Has(kind, name string) bool {
-	_, err := FS.ReadFile(path.Join(kind, strings.TrimSuffix(name, ".yaml")+".yaml"))
+	_, err := fs.Stat(FS, path.Join(kind, strings.TrimSuffix(name, ".yaml")+".yaml"))
 	return err == nil
 }

@@ -96,7 +96,7 @@ func decodeMapping(d *specs.Doc) (*Mapping, error) {
 		o.Failf(o.Get("kind"), "mapping.kind must be gpu for a GPU mapping, not %q", k)
 	}
 	m := &Mapping{File: d.File, Name: o.Str("name", true), Family: o.Str("family", false), Tiles: map[int64]Tile{}, spots: d.Spots()}
-	for _, k := range []string{"mma", "copy", "warp_specialized", "query", "key", "key_block", "tiles", "block_m", "block_n", "warps"} {
+	for _, k := range []string{"style", "mma", "copy", "warp_specialized", "query", "key", "key_block", "tiles", "block_m", "block_n", "warps"} {
 		m.spots.Note(k, o, k)
 	}
 	m.Style = oneOf(o, "style", "fused", "fused", "unfused")

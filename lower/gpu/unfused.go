@@ -33,7 +33,7 @@ const waveWindow = 4
 // order, intermediates through HBM: the standard (PyTorch) attention path.
 func simulateUnfused(c *einsum.Cascade, a *arch.Spec, m *Mapping, shape map[string]int64, dtype string, bytes float64) (*Report, error) {
 	if len(c.Loops) > 0 {
-		return nil, fmt.Errorf("%s: mapping %s launches one kernel per Einsum; cascade %s has an iterate loop (%s at %s), which would be a launch per step: map it with fa2 or fa3", m.File, m.Name, c.Name, c.Loops[0].Var.Name, c.Loops[0].Pos)
+		return nil, m.errorAt("style", false, "mapping %s launches one kernel per Einsum; cascade %s has an iterate loop (%s at %s), which would be a launch per step: map it with fa2 or fa3", m.Name, c.Name, c.Loops[0].Var.Name, c.Loops[0].Pos)
 	}
 	g := a.GPU
 	inst := int64(1)

@@ -83,7 +83,7 @@ func checkFused(c *einsum.Cascade, m *Mapping) (query, key, block *einsum.Rank, 
 		return nil, nil, nil, nil, err
 	}
 	if rep.Passes != 1 {
-		return nil, nil, nil, nil, fmt.Errorf("%s: cascade %s takes %d passes over %s (fusemax passes %s); %s keeps a query block's state on chip for one pass over the keys: use mapping standard, or a 1-pass cascade", m.File, c.Name, rep.Passes, key.Name, c.Name, m.Name)
+		return nil, nil, nil, nil, m.errorAt("key", false, "cascade %s takes %d passes over %s (see fusemax passes %s); %s keeps a query block's state on chip for one pass over the keys: use mapping standard, or a 1-pass cascade", c.Name, rep.Passes, key.Name, c.Name, m.Name)
 	}
 	if block == nil || block.Parent != key || len(key.Parts) != 2 || key.Parts[1] != block {
 		return nil, nil, nil, nil, m.errorAt("key_block", false, "cascade %s does not split %s into key blocks ending in %s (split %s into %s1, %s); %s streams K/V one key block per step", c.Name, m.Key, m.KeyBlock, m.Key, m.Key, m.KeyBlock, m.Name)
@@ -91,13 +91,13 @@ func checkFused(c *einsum.Cascade, m *Mapping) (query, key, block *einsum.Rank, 
 	for _, l := range c.Loops {
 		if l.Var == key.Parts[0] {
 			if loop != nil {
-				return nil, nil, nil, nil, fmt.Errorf("%s: cascade %s iterates %s twice; %s streams the keys once", m.File, c.Name, l.Var.Name, m.Name)
+				return nil, nil, nil, nil, m.errorAt("key", false, "cascade %s iterates %s twice; %s streams the keys once", c.Name, l.Var.Name, m.Name)
 			}
 			loop = l
 		}
 	}
 	if loop == nil {
-		return nil, nil, nil, nil, fmt.Errorf("%s: cascade %s has no iterate loop over %s; %s streams K/V one key block per loop step", m.File, c.Name, key.Parts[0].Name, m.Name)
+		return nil, nil, nil, nil, m.errorAt("key", false, "cascade %s has no iterate loop over %s; %s streams K/V one key block per loop step", c.Name, key.Parts[0].Name, m.Name)
 	}
 	return query, key, block, loop, nil
 }
@@ -317,7 +317,8 @@ func (a *analyzer) extent(r *einsum.Rank) (float64, error) {
 	case r == a.loop.Var:
 		return 1, nil
 	case r.Root() == a.query || r.Root() == a.key:
-		return 0, fmt.Errorf("%s: an Einsum iterates %s, a part of the %s rank %s the mapping tiles whole", a.m.File, r.Name, map[bool]string{true: "query", false: "key"}[r.Root() == a.query], r.Root().Name)
+		what := map[bool]string{true: "query", false: "key"}[r.Root() == a.query]
+		return 0, a.m.errorAt(what, false, "an Einsum iterates %s, a part of the %s rank %s the mapping tiles whole", r.Name, what, r.Root().Name)
 	}
 	return float64(a.sizes[r.Name]), nil
 }
