@@ -35,7 +35,9 @@ import (
 // as Sel[m1, p] or Sel[m1*M0 + m0]; a bound otherwise, so a tile may be
 // charged that could be skipped, never the reverse). An Einsum with both
 // affine and data conditions is skipped in a tile when either leaves no
-// point there; one where each leaves some but not together is charged.
+// point there; where the affine conditions cut the tile and the selection
+// is a tensor, they are decided together (jointAny); with a density, a
+// tile where each leaves some point is charged.
 // Its useful fraction is the affine share times each predicate's density
 // (independence).
 
@@ -543,6 +545,67 @@ func (lw *lowering) noteTileElements(g []gdim, s *maskSet) {
 			}
 		}
 	}
+}
+
+// jointAny reports whether, in cell gb of grid g, some element of m's
+// first selection given as a tensor satisfies it at a point m's affine
+// conditions allow: the element fixes each variable that indexes it by
+// itself, and the affine conditions are asked over what is left. True
+// when m has no such selection (nothing to decide jointly).
+func (lw *lowering) jointAny(m mask, g []gdim, gb [][2]int64, preds []*dpred, sds []*selData) bool {
+	for j, d := range preds {
+		if m.data&(1<<j) == 0 || sds[j].values == nil {
+			continue
+		}
+		vars := d.vars()
+		im, ok := d.image(vars, lw.varBox(vars, g, gb), sds[j].shape, nil)
+		if !ok {
+			return false
+		}
+		box := lw.varBox(m.aff.vars, g, gb)
+		return sds[j].forEachHolding(d, im, func(el []int64) bool {
+			b := slices.Clone(box)
+			for i, l := range d.index {
+				if len(l.k) != 1 {
+					continue
+				}
+				for v, k := range l.k {
+					if x := el[i] - l.c; x%k == 0 {
+						if at := slices.Index(m.aff.vars, v); at >= 0 {
+							b[at] = [2]int64{max(b[at][0], x/k), min(b[at][1], x/k)}
+						}
+					}
+				}
+			}
+			for _, r := range b {
+				if r[0] > r[1] {
+					return false
+				}
+			}
+			return m.aff.any(b)
+		})
+	}
+	return true
+}
+
+// forEachHolding calls f with the index of each element of box im that
+// satisfies d, until f returns true; it reports whether one did.
+func (sd *selData) forEachHolding(d *dpred, im ibox, f func([]int64) bool) bool {
+	el := make([]int64, len(im))
+	var walk func(i int, off int64) bool
+	walk = func(i int, off int64) bool {
+		if i == len(im) {
+			return d.holds(sd.values[off]) && f(el)
+		}
+		for x := im[i][0]; x <= im[i][1]; x++ {
+			el[i] = x
+			if walk(i+1, off+x*sd.strides[i]) {
+				return true
+			}
+		}
+		return false
+	}
+	return walk(0, 0)
 }
 
 // checkDataCells refuses a grid in which a selection tensor would be

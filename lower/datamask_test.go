@@ -270,6 +270,22 @@ func TestDataMaskWithAffineMask(t *testing.T) {
 	if qk := einsumOf(t, r, "QK"); qk.Tiles-qk.TilesSkipped != int64(want) {
 		t.Errorf("causal block-sparse QK works in %d of %d tiles, want %d", qk.Tiles-qk.TilesSkipped, qk.Tiles, want)
 	}
+	// Decided jointly: in a 256-key window, the only selected element
+	// (key block 1, query 767) sees no key of block 1 (keys 256..511 are
+	// all more than 256 before it), though the window alone and the
+	// selection alone each leave a point in that tile.
+	c = blockSparse(t, "m1, p", "m1*M0 + m0 <= p && m1*M0 + m0 + 256 > p && Sel[m1, p] > 0")
+	one := make([]float64, 16*4096)
+	one[1*4096+767] = 1
+	r = sparseRun(t, c, map[string]Selection{"Sel": {Load: func([]int) ([]float64, error) { return one, nil }}})
+	if qk := einsumOf(t, r, "QK"); qk.TilesSkipped != qk.Tiles {
+		t.Errorf("window block-sparse QK works in %d of %d tiles, want none", qk.Tiles-qk.TilesSkipped, qk.Tiles)
+	}
+	one[1*4096+767], one[1*4096+766] = 0, 1 // query 766 sees key 511
+	r = sparseRun(t, c, map[string]Selection{"Sel": {Load: func([]int) ([]float64, error) { return one, nil }}})
+	if qk := einsumOf(t, r, "QK"); qk.Tiles-qk.TilesSkipped != 1 {
+		t.Errorf("window block-sparse QK works in %d of %d tiles, want 1", qk.Tiles-qk.TilesSkipped, qk.Tiles)
+	}
 }
 
 // A filter comparing two tensors is costed dense, with a warning that

@@ -78,13 +78,9 @@ func Simulate(c *einsum.Cascade, a *arch.Spec, m *Mapping, shape map[string]int6
 	var firstErr error
 	idx := make([]int, len(m.Search))
 	for {
-		var choice []string
-		for i, ax := range m.Search {
-			v := ax.Values[idx[i]]
-			if err := m.doc.Replace(ax.Path, v); err != nil {
-				return nil, m.doc.Errorf(v, "search: %v", err)
-			}
-			choice = append(choice, strings.Join(ax.Path, ".")+"="+nodeText(v))
+		choice, err := m.choose(idx)
+		if err != nil {
+			return nil, err
 		}
 		cand, err := decodeMapping(m.doc)
 		if err != nil {
@@ -104,15 +100,7 @@ func Simulate(c *einsum.Cascade, a *arch.Spec, m *Mapping, shape map[string]int6
 			r.Searched = choice
 			best, bestIdx = r, slices.Clone(idx)
 		}
-		i := len(idx) - 1
-		for ; i >= 0; i-- {
-			idx[i]++
-			if idx[i] < len(m.Search[i].Values) {
-				break
-			}
-			idx[i] = 0
-		}
-		if i < 0 {
+		if !m.nextChoice(idx) {
 			break
 		}
 	}
@@ -148,4 +136,31 @@ func nodeText(n *yaml.Node) string {
 		parts = append(parts, nodeText(c))
 	}
 	return "[" + strings.Join(parts, ",") + "]"
+}
+
+// choose writes the search's values at idx into the mapping document and
+// names them (path=value).
+func (m *Mapping) choose(idx []int) ([]string, error) {
+	var choice []string
+	for i, ax := range m.Search {
+		v := ax.Values[idx[i]]
+		if err := m.doc.Replace(ax.Path, v); err != nil {
+			return nil, m.doc.Errorf(v, "search: %v", err)
+		}
+		choice = append(choice, strings.Join(ax.Path, ".")+"="+nodeText(v))
+	}
+	return choice, nil
+}
+
+// nextChoice advances idx to the search's next combination, the last axis
+// fastest; false after the last.
+func (m *Mapping) nextChoice(idx []int) bool {
+	for i := len(idx) - 1; i >= 0; i-- {
+		idx[i]++
+		if idx[i] < len(m.Search[i].Values) {
+			return true
+		}
+		idx[i] = 0
+	}
+	return false
 }

@@ -263,10 +263,19 @@ func (lw *lowering) classCounts(g []gdim, ms []mask, preds []*dpred, sds []*selD
 			out[key] += float64(n)
 			return
 		}
+		// A mask whose affine conditions cut this cell and whose selection
+		// is a tensor is decided jointly: some selected element must meet
+		// a point the affine conditions allow.
+		var joint uint64
+		for _, i := range mixed {
+			if key&(1<<i) == 0 && !lw.jointAny(ms[i], g, gb, preds, sds) {
+				joint |= 1 << i
+			}
+		}
 		for st, c := range lw.dataStates(g, gb, preds, sds, open) {
 			k := key
 			for i, m := range ms {
-				if m.data&st != 0 {
+				if m.data&st != 0 || joint&(1<<i) != 0 {
 					k |= 1 << i
 				}
 			}

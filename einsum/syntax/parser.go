@@ -177,6 +177,13 @@ func friendly(msg string) string {
 	)
 	msg = r.Replace(msg)
 	msg = strings.TrimPrefix(msg, "lexer: ")
+	for _, kw := range []string{"ranks", "split", "input", "output", "iterate"} {
+		// A stray name before a declaration reads as the start of an Einsum:
+		// most often a list missing a comma (ranks K M).
+		if msg == `unexpected token "`+kw+`"; expected "="` {
+			return msg + ` (a name before it began an Einsum: do its declaration's names lack a comma, as in "ranks K M" for "ranks K, M"?)`
+		}
+	}
 	if rest, ok := strings.CutPrefix(msg, "invalid input text "); ok {
 		if r := []rune(strings.Trim(rest, `"`)); len(r) > 0 && r[0] == utf8.RuneError {
 			return "invalid UTF-8: not a text file"

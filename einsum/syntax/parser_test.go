@@ -89,6 +89,7 @@ func TestParseErrors(t *testing.T) {
 		{"cascade c { ranks K\n Z[k] = A[k]) }", "t.einsum:1:11: this \"{\" is not closed: \"}\" expected before the \")\""},
 		{"Z[k] = A[k]) }", "t.einsum:1:12: unmatched \")\""},
 		{"cascade c { ranks K\n Z = A[k] ::\n}", "t.einsum:3:1: unexpected token \"}\"; expected a reducer: max(RANK), min(RANK) or sum(RANK)"},
+		{"cascade c {\n ranks K K\n input A[k]\n}", `t.einsum:3:2: unexpected token "input"; expected "=" (a name before it began an Einsum: do its declaration's names lack a comma`},
 		{"cascade c { ranks K\n Z[] = A[k]\n}", "t.einsum:2:4: unexpected token \"]\"; expected an index expression"},
 		{"a\x00b", "t.einsum:1:2: file contains a NUL byte"},
 		{"cascade c { ranks K\n Y[k] = \xff }", "t.einsum:2:9: invalid UTF-8"},
