@@ -222,6 +222,20 @@ func TestUnseenCascades(t *testing.T) {
 	}
 }
 
+// workBytes is the working memory of c's f32 kernel at shape.
+func workBytes(t *testing.T, c *einsum.Cascade, shape map[string]int64) int64 {
+	t.Helper()
+	sizes, _, err := c.Bind(shape)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mod, err := Generate(c, sizes, Options{DType: tensor.F32})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return mod.WorkBytes
+}
+
 // TestWorkingMemory checks that the 1-pass cascade's intermediates grow
 // neither with M (rings, per-step copies) nor with P (per-tile storage),
 // while the 3-pass cascade's grow with M.
@@ -236,15 +250,7 @@ func TestWorkingMemory(t *testing.T) {
 		if len(pq) > 0 {
 			p = pq[0]
 		}
-		sizes, _, err := c.Bind(map[string]int64{"E": 64, "F": 64, "M": m, "M0": 64, "P": p})
-		if err != nil {
-			t.Fatal(err)
-		}
-		mod, err := Generate(c, sizes, Options{DType: tensor.F32})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return mod.WorkBytes
+		return workBytes(t, c, map[string]int64{"E": 64, "F": 64, "M": m, "M0": 64, "P": p})
 	}
 	tests := []struct {
 		kernel string

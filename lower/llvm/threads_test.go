@@ -83,15 +83,7 @@ func TestCausalRingAndThreads(t *testing.T) {
 		t.Fatal("no causal_1pass in testdata/unseen.einsum")
 	}
 	work := func(m, p int64) int64 {
-		sizes, _, err := c.Bind(map[string]int64{"E": 16, "F": 16, "M": m, "M0": 16, "P": p})
-		if err != nil {
-			t.Fatal(err)
-		}
-		mod, err := Generate(c, sizes, Options{DType: tensor.F32})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return mod.WorkBytes
+		return workBytes(t, c, map[string]int64{"E": 16, "F": 16, "M": m, "M0": 16, "P": p})
 	}
 	if a, b, d := work(256, 256), work(4096, 256), work(256, 4096); a != b || a != d {
 		t.Errorf("causal_1pass intermediates: %d bytes at M=P=256, %d at M=4096, %d at P=4096; want equal", a, b, d)

@@ -2,7 +2,6 @@ package multi
 
 import (
 	"fmt"
-	"sync"
 
 	"github.com/fusemax/fusemax/arch"
 	"github.com/fusemax/fusemax/einsum"
@@ -17,8 +16,7 @@ type GPUModel struct {
 	Mapping string
 	Dtype   string
 
-	mu   sync.Mutex
-	memo map[string]Cost
+	memo costMemo
 }
 
 func (g *GPUModel) Describe() string {
@@ -26,30 +24,17 @@ func (g *GPUModel) Describe() string {
 }
 
 func (g *GPUModel) Cost(c *einsum.Cascade, shape map[string]int64) (Cost, error) {
-	key := shapeKey(shape)
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if v, ok := g.memo[key]; ok {
-		return v, nil
-	}
-	m, err := gpu.LoadMapping(g.Mapping, nil)
-	if err != nil {
-		return Cost{}, err
-	}
-	rep, err := gpu.Simulate(c, g.Arch, m, shape, g.Dtype)
-	if err != nil {
-		return Cost{}, fmt.Errorf("one device's share (%s): %w", key, err)
-	}
-	f, err := MatrixFLOPs(c, shape)
-	if err != nil {
-		return Cost{}, err
-	}
-	v := Cost{Seconds: rep.LatencyS, FLOPs: f, Bytes: rep.HBMBytes}
-	if g.memo == nil {
-		g.memo = map[string]Cost{}
-	}
-	g.memo[key] = v
-	return v, nil
+	return g.memo.cost(c, shape, func(key string) (seconds, bytes float64, err error) {
+		m, err := gpu.LoadMapping(g.Mapping, nil)
+		if err != nil {
+			return 0, 0, err
+		}
+		rep, err := gpu.Simulate(c, g.Arch, m, shape, g.Dtype)
+		if err != nil {
+			return 0, 0, fmt.Errorf("one device's share (%s): %w", key, err)
+		}
+		return rep.LatencyS, rep.HBMBytes, nil
+	})
 }
 
 // gpuDtype is the element type whose rate a GPU device runs at, from the

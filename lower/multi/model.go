@@ -81,8 +81,7 @@ type LoweredModel struct {
 	Mapping string // mapping spec reference (chosen per shape: variants)
 	Options lower.Options
 
-	mu   sync.Mutex
-	memo map[string]Cost
+	memo costMemo
 }
 
 func (l *LoweredModel) Describe() string {
@@ -90,29 +89,49 @@ func (l *LoweredModel) Describe() string {
 }
 
 func (l *LoweredModel) Cost(c *einsum.Cascade, shape map[string]int64) (Cost, error) {
+	return l.memo.cost(c, shape, func(key string) (seconds, bytes float64, err error) {
+		m, err := lower.LoadMapping(l.Mapping, shape, nil)
+		if err != nil {
+			return 0, 0, err
+		}
+		rep, err := lower.Simulate(c, l.Arch, m, shape, l.Options, sim.Options{})
+		if err != nil {
+			return 0, 0, fmt.Errorf("one device's share (%s): %w", key, err)
+		}
+		return rep.LatencyS, rep.TrafficBytes, nil
+	})
+}
+
+// costMemo memoises a simulated per-device model's costs by shape: a
+// schedule asks for the same block many times, possibly from several
+// goroutines.
+type costMemo struct {
+	mu   sync.Mutex
+	memo map[string]Cost
+}
+
+// cost is the memoised cost of shape, simulating it (seconds and bytes
+// moved; key names the shape for errors) on a miss.
+func (m *costMemo) cost(c *einsum.Cascade, shape map[string]int64, simulate func(key string) (seconds, bytes float64, err error)) (Cost, error) {
 	key := shapeKey(shape)
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if v, ok := l.memo[key]; ok {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if v, ok := m.memo[key]; ok {
 		return v, nil
 	}
-	m, err := lower.LoadMapping(l.Mapping, shape, nil)
+	seconds, bytes, err := simulate(key)
 	if err != nil {
 		return Cost{}, err
-	}
-	rep, err := lower.Simulate(c, l.Arch, m, shape, l.Options, sim.Options{})
-	if err != nil {
-		return Cost{}, fmt.Errorf("one device's share (%s): %w", key, err)
 	}
 	f, err := MatrixFLOPs(c, shape)
 	if err != nil {
 		return Cost{}, err
 	}
-	v := Cost{Seconds: rep.LatencyS, FLOPs: f, Bytes: rep.TrafficBytes}
-	if l.memo == nil {
-		l.memo = map[string]Cost{}
+	v := Cost{Seconds: seconds, FLOPs: f, Bytes: bytes}
+	if m.memo == nil {
+		m.memo = map[string]Cost{}
 	}
-	l.memo[key] = v
+	m.memo[key] = v
 	return v, nil
 }
 
