@@ -87,6 +87,11 @@ type Module struct {
 	// outputs. With CountAccesses a last i64* argument receives, for the
 	// i-th tensor of Cascade.Tensors, the fields of its Access at 4i..4i+3.
 	Params []*einsum.Tensor
+	// MaskParams, with Threads > 1, are the partly defined outputs whose
+	// byte masks (one byte per element of the output's storage, MaskElems)
+	// follow Params as i8* arguments: the workers share them as they share
+	// the outputs' values, so the caller provides them.
+	MaskParams []*einsum.Tensor
 	Opts   Options
 	// Threads is how many threads the kernel runs on: Options.Threads, or
 	// 1 when the cascade cannot be split (SingleThreadWhy says why).
@@ -125,6 +130,11 @@ func Generate(c *einsum.Cascade, sizes map[string]int64, opts Options) (*Module,
 	mod := &Module{IR: g.m, Func: "fusemax_" + sanitize(c.Name), Cascade: c, Sizes: sizes, Opts: opts, plan: p}
 	mod.Params = append(append(mod.Params, c.Inputs...), c.Outputs...)
 	mod.Threads, mod.SingleThreadWhy = int(p.copies()), p.singleWhy
+	for _, t := range c.Outputs {
+		if g.sharedMask(t) {
+			mod.MaskParams = append(mod.MaskParams, t)
+		}
+	}
 	mod.WorkBytes = g.build(mod)
 	return mod, nil
 }
@@ -199,7 +209,8 @@ func (g *gen) build(mod *Module) int64 {
 		elemBytes = 8
 	}
 	// Intermediates and masks are internal globals: zero pages cost nothing
-	// until touched, and distinct globals are known not to alias.
+	// until touched, and distinct globals are known not to alias. Only a
+	// mask the workers share is an argument (sharedMask).
 	for _, t := range c.Tensors {
 		s := g.p.store[t]
 		if t.Kind == einsum.Intermediate && s.viewOf == nil {
@@ -210,13 +221,10 @@ func (g *gen) build(mod *Module) int64 {
 			g.base[t] = g.threadBase(constant.NewGetElementPtr(arr, gl, i64(0), i64(0)), s.elems)
 			work += s.elems * elemBytes * g.p.copies()
 		}
-		if s.tracked {
-			// An output's mask is shared, as its values are: each thread
-			// marks the points of its own tiles.
+		if s.tracked && g.sharedMask(t) {
+			work += s.elems
+		} else if s.tracked {
 			copies := g.p.copies()
-			if t.Kind == einsum.Output {
-				copies = 1
-			}
 			arr := types.NewArray(uint64(s.elems*copies), types.I8)
 			gl := g.m.NewGlobalDef("m."+sanitize(t.Name), constant.NewZeroInitializer(arr))
 			gl.Linkage = enum.LinkageInternal
@@ -263,8 +271,24 @@ func (g *gen) tensorParams(mod *Module) []*ir.Param {
 		params = append(params, prm)
 		g.base[t] = prm
 	}
+	for _, t := range mod.MaskParams {
+		prm := ir.NewParam("mask."+sanitize(t.Name), types.I8Ptr)
+		prm.Attrs = append(prm.Attrs, enum.ParamAttrNoAlias)
+		params = append(params, prm)
+		g.mask[t] = prm
+	}
 	return params
 }
+
+// sharedMask is whether t's mask is a kernel argument (Module.MaskParams):
+// a partly defined output's, with several workers, each of which marks the
+// points of its own tiles.
+func (g *gen) sharedMask(t *einsum.Tensor) bool {
+	return g.p.threads > 1 && t.Kind == einsum.Output && g.p.store[t].tracked
+}
+
+// MaskElems is the number of bytes of t's mask argument (MaskParams).
+func (m *Module) MaskElems(t *einsum.Tensor) int64 { return m.plan.store[t].elems }
 
 // hoistAllocas puts the function's allocas first in its entry block, so
 // that mem2reg promotes them.

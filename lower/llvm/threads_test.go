@@ -120,7 +120,8 @@ func TestCausalRingAndThreads(t *testing.T) {
 // checked after the threads) with the one-thread bits: grouped-query
 // attention, whose AV is written through g*R + r; a filtered output left
 // partly undefined (NaN where no statement writes); and the same output
-// not declared partial, whose first undefined point is the error on both.
+// not declared partial, whose first undefined point is the error on both;
+// and a read outside its tensor in the last tile, an error on both.
 func TestThreadsPartlyDefinedOutput(t *testing.T) {
 	needTools(t)
 	prog, err := kernels.Load("gqa_attention")
@@ -128,7 +129,11 @@ func TestThreadsPartlyDefinedOutput(t *testing.T) {
 		t.Fatal(err)
 	}
 	gqa := prog.Cascades[0]
-	sum := func(decl string) *einsum.Cascade {
+	sum := func(decl string, last ...string) *einsum.Cascade {
+		y := "Y[p: p < 37] = S[K, p]"
+		if len(last) > 0 {
+			y = last[0]
+		}
 		p, err := einsum.Parse("t.einsum", []byte(`cascade c {
   ranks K, P
   input A[k, p]
@@ -137,7 +142,7 @@ func TestThreadsPartlyDefinedOutput(t *testing.T) {
   iterate k until k >= K {
     S[k+1, p] = S[k, p] + A[k, p]
   }
-  Y[p: p < 37] = S[K, p]
+  `+y+`
 }`))
 		if err != nil {
 			t.Fatal(err)
@@ -153,6 +158,9 @@ func TestThreadsPartlyDefinedOutput(t *testing.T) {
 		{gqa, map[string]int64{"E": 8, "F": 8, "G": 2, "R": 2, "M": 64, "M0": 16, "P": 80}, "AV", ""},
 		{sum("partial Y[p]"), map[string]int64{"K": 4, "P": 80}, "Y", ""},
 		{sum("Y[p]"), map[string]int64{"K": 4, "P": 80}, "Y", "output Y is not defined at Y[37]"},
+		// Only the last of 256 tiles reads outside A: whichever worker
+		// claims it fails the run with the kernel's message.
+		{sum("partial Y[p]", "Y[p: p < 4096] = S[K, p] + A[0, p + 1]"), map[string]int64{"K": 4, "P": 4096}, "Y", "at A[0, 4096] is outside A's extent [4 4096]"},
 	}
 	for _, tc := range cases {
 		sizes, _, err := tc.c.Bind(tc.shape)
