@@ -92,7 +92,7 @@ type Module struct {
 	// follow Params as i8* arguments: the workers share them as they share
 	// the outputs' values, so the caller provides them.
 	MaskParams []*einsum.Tensor
-	Opts   Options
+	Opts       Options
 	// Threads is how many threads the kernel runs on: Options.Threads, or
 	// 1 when the cascade cannot be split (SingleThreadWhy says why).
 	Threads         int
