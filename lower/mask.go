@@ -281,6 +281,8 @@ func ceilDiv(a, b int64) int64 { return -floorDiv(-a, b) }
 // count is how many points of b satisfy every condition. Boxes a
 // condition decides are settled at once and the last free variable in
 // closed form, so the cost grows with the masks' boundary, not the box.
+// Where the two widest variables can be summed in closed form (count2),
+// the others are split instead, down to one value each.
 func (s *cset) count(b ibox) float64 {
 	switch s.judge(b) {
 	case none:
@@ -294,6 +296,12 @@ func (s *cset) count(b ibox) float64 {
 			return 0
 		}
 		return float64(s.solve(b, free))
+	}
+	if s.closedForm(free) {
+		if twoWide(b) {
+			return s.count2(b, v, free)
+		}
+		v = narrowestOther(b, v, free)
 	}
 	r := b[v]
 	mid := r[0] + (r[1]-r[0])/2
@@ -316,6 +324,12 @@ func (s *cset) any(b ibox) bool {
 	v, free := splitVar(b)
 	if v < 0 {
 		return free >= 0 && s.solve(b, free) > 0
+	}
+	if s.closedForm(free) {
+		if twoWide(b) {
+			return s.count2(b, v, free) > 0
+		}
+		v = narrowestOther(b, v, free)
 	}
 	r := b[v]
 	mid := r[0] + (r[1]-r[0])/2

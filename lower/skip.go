@@ -184,7 +184,12 @@ func (lw *lowering) spatialCell(r string) int64 {
 // varBox is the points of vars that cells gb of grid g cover; variables
 // the grid does not cut range over their rank.
 func (lw *lowering) varBox(vars []*einsum.Rank, g []gdim, gb [][2]int64) ibox {
-	b := make(ibox, len(vars))
+	return lw.fillBox(make(ibox, len(vars)), vars, g, gb)
+}
+
+// fillBox is varBox written into b (one range per variable), for walks
+// that judge a box per cell.
+func (lw *lowering) fillBox(b ibox, vars []*einsum.Rank, g []gdim, gb [][2]int64) ibox {
 	for j, v := range vars {
 		b[j] = [2]int64{0, lw.sizes[v.Name] - 1}
 		for i, d := range g {
@@ -201,6 +206,7 @@ func (lw *lowering) varBox(vars []*einsum.Rank, g []gdim, gb [][2]int64) ibox {
 type mask struct {
 	aff  *cset
 	data uint64
+	box  ibox // scratch for a box over aff's variables
 }
 
 // judgeAffine is, over cells gb, the masks whose affine conditions leave
@@ -210,7 +216,7 @@ func (lw *lowering) judgeAffine(g []gdim, gb [][2]int64, ms []mask) (key uint64,
 		if m.aff == nil {
 			continue
 		}
-		switch m.aff.judge(lw.varBox(m.aff.vars, g, gb)) {
+		switch m.aff.judge(lw.fillBox(m.box, m.aff.vars, g, gb)) {
 		case none:
 			key |= 1 << i
 		case some:
@@ -249,7 +255,7 @@ func (lw *lowering) classCounts(g []gdim, ms []mask, preds []*dpred, sds []*selD
 			return
 		}
 		for _, i := range mixed {
-			if !ms[i].aff.any(lw.varBox(ms[i].aff.vars, g, gb)) {
+			if !ms[i].aff.any(lw.fillBox(ms[i].box, ms[i].aff.vars, g, gb)) {
 				key |= 1 << i
 			}
 		}
@@ -312,6 +318,7 @@ func (lw *lowering) collectMasks() (*maskSet, error) {
 		key := ""
 		if len(om.conds) > 0 {
 			m.aff = newCset(om.conds)
+			m.box = make(ibox, len(m.aff.vars))
 			key = m.aff.key()
 		}
 		dens := 1.0
