@@ -1,7 +1,10 @@
 package multi
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
+	"sort"
 
 	"github.com/fusemax/fusemax/einsum"
 )
@@ -127,12 +130,7 @@ func (m mask) liveFraction(ql layout, qpos int64, kl layout, kpos int64, tq, tk 
 	live := 0.0
 	for a0 := int64(0); a0 < ql.block; a0 += tq {
 		a1 := min(a0+tq, ql.block) - 1
-		for b0 := int64(0); b0 < kl.block; b0 += tk {
-			b1 := min(b0+tk, kl.block) - 1
-			if !m.dead(ql.global(qpos, a0), ql.global(qpos, a1), kl.global(kpos, b0), kl.global(kpos, b1)) {
-				live += float64(a1-a0+1) * float64(b1-b0+1)
-			}
-		}
+		live += float64(a1-a0+1) * float64(m.liveKeys(ql.global(qpos, a0), ql.global(qpos, a1), kl, kpos, tk))
 	}
 	return live / (float64(ql.block) * float64(kl.block))
 }
@@ -148,4 +146,138 @@ func (m mask) checkTiles(pairs, qblock, kblock, tq, tk int64) error {
 		return fmt.Errorf("mask tiles of %d × %d over blocks of %d × %d on %d block pairs make %.3g tile tests (at most %d): give a larger mask_tile", tq, tk, qblock, kblock, pairs, float64(pairs)*float64(nq)*float64(nk), maxMaskTiles)
 	}
 	return nil
+}
+
+// liveKeys is, for the query tile [q0, q1], the number of local key
+// indices of the block at kpos that lie in tiles of tk keys the mask does
+// not skip. Along the row, the tiles' corner keys grow with the tile; on a
+// piece of the row where no split part of a key wraps (rowPieces), each
+// condition's value is then monotone in the tile, so the tiles where it
+// fails at all four corners are an interval, found by bisection, and the
+// skipped tiles are the union of those intervals: the tiles dead finds one
+// by one (liveKeysEach, used where that does not hold).
+func (m mask) liveKeys(q0, q1 int64, kl layout, kpos, tk int64) int64 {
+	n := (kl.block + tk - 1) / tk
+	corners := [2]func(int64) int64{
+		func(j int64) int64 { return kl.global(kpos, j*tk) },
+		func(j int64) int64 { return kl.global(kpos, min((j+1)*tk, kl.block)-1) },
+	}
+	pieces, ok := m.rowPieces(n, corners)
+	if !ok {
+		return m.liveKeysEach(q0, q1, kl, kpos, tk)
+	}
+	var dead [][2]int64
+	for i, lo := range pieces {
+		hi := n - 1
+		if i+1 < len(pieces) {
+			hi = pieces[i+1] - 1
+		}
+		for _, c := range m.conds {
+			l, h := lo, hi
+			for _, q := range [2]int64{q0, q1} {
+				for _, k := range corners {
+					a, b := monotoneRange(lo, hi, func(j int64) bool { return !c.holds(q, k(j)) })
+					l, h = max(l, a), min(h, b)
+				}
+			}
+			if l <= h {
+				dead = append(dead, [2]int64{l, h})
+			}
+		}
+	}
+	keys := kl.block
+	for _, r := range mergeRanges(dead) {
+		keys -= min((r[1]+1)*tk, kl.block) - r[0]*tk
+	}
+	return keys
+}
+
+// liveKeysEach is liveKeys, testing every tile.
+func (m mask) liveKeysEach(q0, q1 int64, kl layout, kpos, tk int64) int64 {
+	var keys int64
+	for b0 := int64(0); b0 < kl.block; b0 += tk {
+		b1 := min(b0+tk, kl.block) - 1
+		if !m.dead(q0, q1, kl.global(kpos, b0), kl.global(kpos, b1)) {
+			keys += b1 - b0 + 1
+		}
+	}
+	return keys
+}
+
+// maxRowPieces bounds the pieces of a row bisection is worth: beyond it,
+// testing every tile is as cheap.
+const maxRowPieces = 256
+
+// rowPieces cuts the n tiles of a row into pieces, given by their first
+// tiles, on which each condition's value is monotone in the tile at both
+// corners: every condition is an order (<, <=, >, >=) whose key terms have
+// one sign, and a split part of the key, (k / stride) % size, does not
+// wrap (k crosses no multiple of stride·size) within a piece at either
+// corner. ok is false where that fails or takes more than maxRowPieces.
+func (m mask) rowPieces(n int64, corners [2]func(int64) int64) (starts []int64, ok bool) {
+	var periods []int64
+	for _, c := range m.conds {
+		if c.op == einsum.EQ || c.op == einsum.NE {
+			return nil, false
+		}
+		pos, neg := false, false
+		for _, t := range c.terms {
+			if !t.key {
+				continue
+			}
+			pos, neg = pos || t.coef > 0, neg || t.coef < 0
+			if t.size > 0 {
+				periods = append(periods, t.stride*t.size)
+			}
+		}
+		if pos && neg {
+			return nil, false
+		}
+	}
+	starts = []int64{0}
+	for _, p := range periods {
+		for _, k := range corners {
+			for w := k(0)/p + 1; w*p <= k(n-1); w++ {
+				if len(starts) > maxRowPieces {
+					return nil, false
+				}
+				starts = append(starts, int64(sort.Search(int(n), func(j int) bool { return k(int64(j)) >= w*p })))
+			}
+		}
+	}
+	slices.Sort(starts)
+	return slices.Compact(starts), true
+}
+
+// monotoneRange is the range [l, h] of j in [lo, hi] where p holds, p
+// being monotone there (true on a prefix or on a suffix); l > h when
+// nowhere.
+func monotoneRange(lo, hi int64, p func(int64) bool) (int64, int64) {
+	atLo, atHi := p(lo), p(hi)
+	span := int(hi - lo + 1)
+	switch {
+	case atLo && atHi:
+		return lo, hi
+	case !atLo && !atHi:
+		return hi + 1, hi
+	case atLo: // a prefix: up to the last j where p holds
+		return lo, lo + int64(sort.Search(span, func(i int) bool { return !p(lo + int64(i)) })) - 1
+	default: // a suffix: from the first j where p holds
+		return lo + int64(sort.Search(span, func(i int) bool { return p(lo + int64(i)) })), hi
+	}
+}
+
+// mergeRanges is the union of inclusive ranges, as disjoint ranges in
+// order.
+func mergeRanges(rs [][2]int64) [][2]int64 {
+	slices.SortFunc(rs, func(a, b [2]int64) int { return cmp.Compare(a[0], b[0]) })
+	var out [][2]int64
+	for _, r := range rs {
+		if k := len(out) - 1; k >= 0 && r[0] <= out[k][1]+1 {
+			out[k][1] = max(out[k][1], r[1])
+			continue
+		}
+		out = append(out, r)
+	}
+	return out
 }
