@@ -13,7 +13,7 @@ import (
 
 const defaultAnalyzeShape = "E=64,F=64,M=1024,M0=256,P=1024,K=1024,N=64,S=8,S0=2,H=4,G=2,W=256,T=2,P0=256,J=256"
 
-func init() {
+func addAnalyze(root *cobra.Command) {
 	var shape, output, maxMemory string
 	var seed uint64
 	cmd := &cobra.Command{
@@ -83,5 +83,5 @@ same points are defined, else analyze reports DIFFER and exits with status 1.`,
 	cmd.Flags().Uint64Var(&seed, "seed", 1, "seed of the generated inputs")
 	cmd.Flags().StringVarP(&output, "output", "o", "table", "output format: table or json")
 	addMemoryFlag(cmd, &maxMemory)
-	rootCmd.AddCommand(cmd)
+	root.AddCommand(cmd)
 }

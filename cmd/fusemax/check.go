@@ -9,7 +9,7 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func init() {
+func addCheck(root *cobra.Command) {
 	var verbose bool
 	cmd := &cobra.Command{
 		Use:   "check FILE|KERNEL...",
@@ -47,7 +47,7 @@ infers (a rank on the right but not on the left is reduced, by sum unless
 		},
 	}
 	cmd.Flags().BoolVarP(&verbose, "verbose", "v", false, "show tensors, iteration spaces and inferred reductions")
-	rootCmd.AddCommand(cmd)
+	root.AddCommand(cmd)
 }
 
 // silentError exits with status 1 after the command printed its own errors.

@@ -9,7 +9,7 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func init() {
+func addCompare(root *cobra.Command) {
 	var d designFlags
 	var baseline, title string
 	var out, html string
@@ -75,7 +75,7 @@ SVG charts. The same inputs give byte-identical output.`,
 	fl.StringVar(&title, "title", "", "the review's title")
 	fl.StringVarP(&out, "output", "o", "table", "output format: table, markdown, csv or json")
 	fl.StringVar(&html, "html", "", "also write a self-contained HTML report with charts to this file")
-	rootCmd.AddCommand(cmd)
+	root.AddCommand(cmd)
 }
 
 // compareReview reads a review file, or builds the review from flags.

@@ -180,7 +180,7 @@ func pairedArch(ref string) string {
 	return ""
 }
 
-func init() {
+func addEmitLLVM(root *cobra.Command) {
 	var cascade, shape, out string
 	var verify bool
 	var lf llvmFlags
@@ -244,5 +244,5 @@ P1 x columns) as the outermost loop around the iterate block.`,
 	f.StringVarP(&out, "output", "o", "", "file to write the IR to (default: standard output)")
 	f.BoolVar(&verify, "verify", false, "check the IR with opt -verify (needs LLVM 14)")
 	lf.register(cmd)
-	rootCmd.AddCommand(cmd)
+	root.AddCommand(cmd)
 }

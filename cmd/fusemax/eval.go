@@ -15,7 +15,7 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func init() {
+func addEval(root *cobra.Command) {
 	var cascade, shape, dtype, out, backend, maxMemory string
 	var seed uint64
 	var inputFiles []string
@@ -130,7 +130,7 @@ reads and writes of every tensor.`,
 	lf.registerThreads(cmd, "llvm: ")
 	f.StringVar(&out, "out", "", "directory to write NAME.npy files into")
 	addMemoryFlag(cmd, &maxMemory)
-	rootCmd.AddCommand(cmd)
+	root.AddCommand(cmd)
 }
 
 func writeCounts(w io.Writer, c *einsum.Cascade, r *llvm.Result) {

@@ -10,7 +10,7 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func init() {
+func addFmt(root *cobra.Command) {
 	var write, list bool
 	cmd := &cobra.Command{
 		Use:   "fmt FILE|KERNEL...",
@@ -61,5 +61,5 @@ files whose formatting differs.`,
 	}
 	cmd.Flags().BoolVarP(&write, "write", "w", false, "rewrite the files in place")
 	cmd.Flags().BoolVarP(&list, "list", "l", false, "list the files whose formatting differs")
-	rootCmd.AddCommand(cmd)
+	root.AddCommand(cmd)
 }

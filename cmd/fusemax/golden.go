@@ -7,7 +7,7 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func init() {
+func addGolden(root *cobra.Command) {
 	var dir string
 	cmd := &cobra.Command{
 		Use:   "golden --dir DIR",
@@ -29,5 +29,5 @@ folder; explain any change to those files in the commit.`,
 		},
 	}
 	cmd.Flags().StringVar(&dir, "dir", "", "root folder of the golden data")
-	rootCmd.AddCommand(cmd)
+	root.AddCommand(cmd)
 }

@@ -8,7 +8,7 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func init() {
+func addKernels(root *cobra.Command) {
 	cmd := &cobra.Command{
 		Use:   "kernels [NAME]",
 		Short: "List the built-in cascades (or print one)",
@@ -37,5 +37,5 @@ too. With a NAME, it prints that kernel's source.`,
 			return nil
 		},
 	}
-	rootCmd.AddCommand(cmd)
+	root.AddCommand(cmd)
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,8 +20,10 @@ var binary string
 // code as a user's fusemax without a separate go build.
 const runCLI = "FUSEMAX_TEST_RUN_CLI"
 
-// TestMain: the tests run the command as a user would, so exit statuses and
-// what reaches stdout and stderr are what is checked.
+// TestMain: the tests run command lines through execute, the function
+// main calls, so exit statuses and what reaches stdout and stderr are
+// what is checked; runProcess and the interrupt test start the test binary
+// as the command itself, for what only a process shows (os.Exit, signals).
 func TestMain(m *testing.M) {
 	if os.Getenv(runCLI) == "1" {
 		main()
@@ -35,7 +38,16 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
+// run runs one command line in this process, with an empty stdin.
 func run(t *testing.T, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	var o, e bytes.Buffer
+	code = execute(context.Background(), args, strings.NewReader(""), &o, &e)
+	return o.String(), e.String(), code
+}
+
+// runProcess runs one command line as a process of its own.
+func runProcess(t *testing.T, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
 	cmd := exec.Command(binary, args...)
 	var o, e bytes.Buffer
@@ -80,7 +92,7 @@ func TestExitStatuses(t *testing.T) {
 		{[]string{"check", "no_such_file.einsum"}, 1, "", "no such file, and no built-in kernel"},
 	}
 	for _, c := range cases {
-		out, errOut, code := run(t, c.args...)
+		out, errOut, code := runProcess(t, c.args...)
 		if code != c.code || !strings.Contains(out, c.out) || !strings.Contains(errOut, c.err) {
 			t.Errorf("fusemax %s: exit %d, stdout %q, stderr %q; want exit %d, %q, %q", strings.Join(c.args, " "), code, out, errOut, c.code, c.out, c.err)
 		}

@@ -25,7 +25,7 @@ type numericsRow struct {
 	MeanAbs float64 `json:"mean_abs"`
 }
 
-func init() {
+func addNumerics(root *cobra.Command) {
 	var shape, output, storages, maxMemory string
 	var seed uint64
 	cmd := &cobra.Command{
@@ -116,7 +116,7 @@ review can compare, say, the 1-pass attention cascade's deviation with the
 	f.StringVar(&storages, "storage", "f32,bf16", "comma-separated storage types to compare: f32 and/or bf16")
 	f.StringVarP(&output, "output", "o", "table", "table or json")
 	addMemoryFlag(cmd, &maxMemory)
-	rootCmd.AddCommand(cmd)
+	root.AddCommand(cmd)
 }
 
 // absDeviation is the largest and the mean |got - want| over the points

@@ -5,7 +5,7 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func init() {
+func addPasses(root *cobra.Command) {
 	var cascade, rank, output string
 	cmd := &cobra.Command{
 		Use:   "passes FILE|KERNEL [--cascade NAME] [--rank M] [-o table|json]",
@@ -40,5 +40,5 @@ needs the most passes (ties: the one most intermediates carry).`,
 	cmd.Flags().StringVar(&cascade, "cascade", "", "the cascade to analyse when the file holds several")
 	cmd.Flags().StringVar(&rank, "rank", "", "the rank whose fiber passes are counted over (default: see above)")
 	cmd.Flags().StringVarP(&output, "output", "o", "table", "output format: table or json")
-	rootCmd.AddCommand(cmd)
+	root.AddCommand(cmd)
 }

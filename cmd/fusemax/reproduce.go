@@ -11,7 +11,7 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func init() {
+func addReproduce(root *cobra.Command) {
 	var out, compare, profile string
 	cmd := &cobra.Command{
 		Use:   "reproduce EXPERIMENT [--out DIR] [--compare DIR] [--energy-profile NAME]",
@@ -66,8 +66,8 @@ in summary.md, and the command exits with status 1 after writing the rest.`,
 				out = "reproduction/" + x.Name
 			}
 			opt := reproduce.Options{Profile: profile}
-			if st, err := os.Stderr.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
-				opt.Progress = reproduce.ProgressBar(os.Stderr, x.Name)
+			if w := cmd.ErrOrStderr(); terminal(w) {
+				opt.Progress = reproduce.ProgressBar(w, x.Name)
 			}
 			res, err := reproduce.Run(x, reproduce.NewSimulator(), opt)
 			if err != nil {
@@ -93,5 +93,5 @@ in summary.md, and the command exits with status 1 after writing the rest.`,
 	f.StringVar(&out, "out", "", "output directory (default reproduction/EXPERIMENT)")
 	f.StringVar(&compare, "compare", "", "directory of reference CSVs to compare with, in summary.md")
 	f.StringVar(&profile, "energy-profile", "", "accounting profile of the CSVs: fusemax-micro24 (the experiment's default), physical or a profile file")
-	rootCmd.AddCommand(cmd)
+	root.AddCommand(cmd)
 }

@@ -26,8 +26,8 @@ func reproduceGPU(cmd *cobra.Command, ref, out, compare string) error {
 		}
 	}
 	var progress func(done, total int)
-	if st, err := os.Stderr.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
-		progress = reproduce.ProgressBar(os.Stderr, x.Name)
+	if w := cmd.ErrOrStderr(); terminal(w) {
+		progress = reproduce.ProgressBar(w, x.Name)
 	}
 	res, err := reproduce.RunGPU(x, reproduce.NewGPUEvaluator(), compare, progress)
 	if err != nil {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"os"
 
 	"github.com/fusemax/fusemax/reproduce"
 	"github.com/spf13/cobra"
@@ -15,8 +14,8 @@ func reproduceSequenceParallel(cmd *cobra.Command, out string) error {
 		out = "reproduction/" + reproduce.SequenceParallelName
 	}
 	var progress func(done, total int)
-	if st, err := os.Stderr.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
-		progress = reproduce.ProgressBar(os.Stderr, reproduce.SequenceParallelName)
+	if w := cmd.ErrOrStderr(); terminal(w) {
+		progress = reproduce.ProgressBar(w, reproduce.SequenceParallelName)
 	}
 	res, err := reproduce.SequenceParallel(progress)
 	if err != nil {

@@ -18,7 +18,7 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func init() {
+func addSimulate(root *cobra.Command) {
 	var config, archRef, mappingRef, cascade, shapeArg, model, seq, out, profile, system, dtype, objective, emitMapping string
 	var sets, inputFiles, densities []string
 	var pipeline, full, ideal, printSchedule bool
@@ -221,7 +221,7 @@ see docs/multidevice.md.`,
 	f.StringArrayVar(&inputFiles, "input", nil, "NAME=FILE.npy: the values of a tensor a data-dependent filter reads (block selection), to cost the tiles it skips (repeatable)")
 	f.StringArrayVar(&densities, "density", nil, "NAME=D: without its values, the share D in [0, 1] of NAME's elements that select; tiles skipped as for independent blocks (repeatable)")
 	f.StringVar(&dtype, "dtype", "", "GPU specs only: element type fp16 (default), bf16, fp8 or tf32")
-	rootCmd.AddCommand(cmd)
+	root.AddCommand(cmd)
 }
 
 func simShape(shape, model, seq string) (map[string]int64, error) {

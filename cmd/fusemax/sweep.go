@@ -61,7 +61,7 @@ func (o *sweepOutput) write(cmd *cobra.Command, t *review.Table, title string) e
 	return nil
 }
 
-func init() {
+func addSweep(root *cobra.Command) {
 	var d designFlags
 	var o sweepOutput
 	var shard string
@@ -114,7 +114,7 @@ is drawn on stderr when it is a terminal.`,
 	fl.IntVar(&jobs, "jobs", 0, "points evaluated in parallel (default: every core)")
 	o.flags(cmd)
 	cmd.AddCommand(sweepMergeCmd())
-	rootCmd.AddCommand(cmd)
+	root.AddCommand(cmd)
 }
 
 // sweepOf reads a review file's designs and shapes, or the flags'.
@@ -155,7 +155,7 @@ did not finish) or given twice, or if the shards come from different sweeps.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var ts []*review.Table
 			for _, name := range args {
-				t, err := readShard(name)
+				t, err := readShard(cmd.InOrStdin(), name)
 				if err != nil {
 					return err
 				}
@@ -172,8 +172,8 @@ did not finish) or given twice, or if the shards come from different sweeps.`,
 	return cmd
 }
 
-func readShard(name string) (*review.Table, error) {
-	var r io.Reader = os.Stdin
+func readShard(stdin io.Reader, name string) (*review.Table, error) {
+	r := stdin
 	if name != "-" {
 		f, err := os.Open(name)
 		if err != nil {

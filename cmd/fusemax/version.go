@@ -12,8 +12,8 @@ import (
 // otherwise the module's build info says what was built.
 var version = ""
 
-func init() {
-	rootCmd.AddCommand(&cobra.Command{
+func addVersion(root *cobra.Command) {
+	root.AddCommand(&cobra.Command{
 		Use:   "version",
 		Short: "Print the fusemax version (module version, VCS revision, Go version) from the build info",
 		Args:  cobra.NoArgs,
