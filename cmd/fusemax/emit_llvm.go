@@ -40,7 +40,7 @@ func (f *llvmFlags) register(cmd *cobra.Command) {
 
 // registerThreads adds --threads, with prefix before its description.
 func (f *llvmFlags) registerThreads(cmd *cobra.Command, prefix string) {
-	cmd.Flags().IntVar(&f.threads, "threads", 1, prefix+"threads that split the tiles of the hoisted rank (results identical to one thread)")
+	cmd.Flags().IntVar(&f.threads, "threads", 1, prefix+"workers that split the tiles of the hoisted rank (eval runs them as processes sharing the buffers; results identical to one)")
 }
 
 // registerMapping adds --mapping, --arch and --set, with prefix before
@@ -52,7 +52,8 @@ func (f *llvmFlags) registerMapping(cmd *cobra.Command, prefix string) {
 	fl.StringArrayVar(&f.sets, "set", nil, prefix+"override a spec value, arch.PATH=VALUE or mapping.PATH=VALUE (repeatable)")
 }
 
-// maxThreads bounds --threads: each thread keeps its own intermediates.
+// maxThreads bounds --threads: each worker is a process with its own
+// intermediates.
 const maxThreads = 1024
 
 func (f *llvmFlags) options() (llvm.Options, error) {
@@ -190,10 +191,11 @@ func addEmitLLVM(root *cobra.Command) {
 		Long: `emit-llvm writes the LLVM IR (LLVM 14, typed pointers) of one cascade at one
 shape: a function fusemax_NAME taking pointers to the inputs and outputs in
 declaration order (plus an i64* of per-tensor read and write counts with
---count-accesses; with --threads N above 1, the thread's number and an i64*
-tile counter the N threads share, zero at the start, and for a partly
-defined output the functions fusemax_NAME_init and fusemax_NAME_check to
-call once before and after the threads). Iterate blocks are loops, filters
+--count-accesses; with --threads N above 1, for each partly defined output
+an i8* mask the N workers share (one byte per element), then the worker's
+number and an i64* tile counter the workers share, zero at the start, and
+the functions fusemax_NAME_init and fusemax_NAME_check to call once before
+and after the workers). Iterate blocks are loops, filters
 guards, reductions start from their identity. See docs/llvm.md. eval
 --backend llvm compiles and runs the same code.
 
