@@ -429,7 +429,7 @@ func (d *deriver) textWith(tile int64, search bool) string {
 		// overflow (1 - capacity/state), counted as DRAM traffic. spill_at
 		// at the capacity means no spill (the state must fit); one no state
 		// reaches means the overflow follows the capacity (place.go).
-		axes = append(axes, fmt.Sprintf("  spill_at: [%d B, %d B]\n", int64(globalBuffer(d.a).CapacityBytes), int64(1)<<60))
+		axes = append(axes, fmt.Sprintf("  spill_at: [%s, 1 EiB]\n", exactBytes(int64(globalBuffer(d.a).CapacityBytes))))
 		if len(axes) > 0 {
 			w("search:                        # every combination is tried; the --objective's least wins\n")
 			for _, x := range axes {
@@ -518,4 +518,16 @@ func (d *deriver) large(t *einsum.Tensor) bool {
 		}
 	}
 	return tiled && other
+}
+
+// exactBytes writes n bytes in the largest binary unit that divides it
+// (32 MiB, 1536 KiB, 100 B), as the mapping's YAML reads it back exactly.
+func exactBytes(n int64) string {
+	units := []string{"B", "KiB", "MiB", "GiB", "TiB"}
+	u := 0
+	for u+1 < len(units) && n != 0 && n%1024 == 0 {
+		n /= 1024
+		u++
+	}
+	return fmt.Sprintf("%d %s", n, units[u])
 }

@@ -13,5 +13,5 @@ func ExampleParseQuantity() {
 	fmt.Println(err)
 	// Output:
 	// 1.6777216e+07
-	// unit "MHz" in "16 MHz" is inconsistent: want a size (B, KiB, MiB, GiB, bit)
+	// unit "MHz" in "16 MHz" is inconsistent: want a size (B, KiB, MiB, GiB, TiB, bit)
 }

@@ -23,7 +23,7 @@ const (
 	Throughput // FLOP/s
 )
 
-var dimNames = [...]string{"a plain number", "a size (B, KiB, MiB, GiB, bit)", "a frequency (Hz, kHz, MHz, GHz)", "a bandwidth (B/s, GB/s, GiB/s, ...)", "an energy (fJ, pJ, nJ, uJ)", "an area (um2, mm2)", "a time (s, ms, us, ns, ps)", "a compute rate (FLOP/s, GFLOP/s, TFLOP/s, PFLOP/s)"}
+var dimNames = [...]string{"a plain number", "a size (B, KiB, MiB, GiB, TiB, bit)", "a frequency (Hz, kHz, MHz, GHz)", "a bandwidth (B/s, GB/s, GiB/s, ...)", "an energy (fJ, pJ, nJ, uJ)", "an area (um2, mm2)", "a time (s, ms, us, ns, ps)", "a compute rate (FLOP/s, GFLOP/s, TFLOP/s, PFLOP/s)"}
 
 func (d Dim) String() string { return dimNames[d] }
 
@@ -47,6 +47,9 @@ var units = map[string]struct {
 	"KiB":     {Bytes, 1 << 10},
 	"MiB":     {Bytes, 1 << 20},
 	"GiB":     {Bytes, 1 << 30},
+	"TiB":     {Bytes, 1 << 40},
+	"PiB":     {Bytes, 1 << 50},
+	"EiB":     {Bytes, 1 << 60},
 	"Hz":      {Frequency, 1},
 	"kHz":     {Frequency, 1e3},
 	"MHz":     {Frequency, 1e6},
