@@ -152,17 +152,17 @@ func TestSimulateErrors(t *testing.T) {
 		opt            Options
 		want           string
 	}{
-		{"attention_1pass", "8xa100-nvlink", nil, "ring", nil, attnShape(8190, 8190), Options{}, "does not divide among 8 devices"},
+		{"attention_1pass", "8xa100-nvlink", nil, "ring", nil, attnShape(8190, 8190), Options{}, "specs/mapping/ring.yaml:7:24: M = 8190 does not divide among 8 devices (8xa100-nvlink)"},
 		{"attention_1pass", "8xa100-nvlink", nil, "ring", []string{"group=3"}, shape, Options{}, "group = 3 does not divide"},
 		{"attention_1pass", "8xa100-nvlink", nil, "ring", []string{"group=4", "heads=X"}, shape, Options{}, "the shape gives no size for X, the heads rank"},
 		{"attention_1pass", "8xa100-nvlink", nil, "ring", []string{"group=3"}, shape, Options{}, "--set group=3: group = 3 does not divide the 8 devices of 8xa100-nvlink (give a divisor of 8)"},
 		{"attention_1pass", "8xa100-nvlink", nil, "ring", []string{"schedule=spiral"}, shape, Options{}, "--set schedule=spiral: schedule must be ring, striped, tree or ulysses"},
 		{"attention_3pass", "8xa100-nvlink", nil, "tree", nil, attnShape(1, 8192), Options{}, "has none"},
-		{"attention_1pass", "8xa100-nvlink", []string{"count=6"}, "tree", nil, attnShape(1, 6144), Options{}, "power-of-two"},
+		{"attention_1pass", "8xa100-nvlink", []string{"count=6"}, "tree", nil, attnShape(1, 6144), Options{}, "specs/mapping/tree.yaml:7:11: tree merges over a power-of-two group, not 6"},
 		{"attention_1pass", "tpuv4-4x4-torus", nil, "ring", nil, attnShape(16384, 16384), Options{}, "only the ideal mode"},
-		{"attention_1pass", "8xa100-nvlink", nil, "ulysses", nil, map[string]int64{"B": 1, "H": 4, "E": 64, "F": 64, "P": 8192, "M": 8192}, Options{}, "does not divide among 8"},
+		{"attention_1pass", "8xa100-nvlink", nil, "ulysses", nil, map[string]int64{"B": 1, "H": 4, "E": 64, "F": 64, "P": 8192, "M": 8192}, Options{}, "specs/mapping/ulysses.yaml:8:8: heads H = 4 does not divide among 8"},
 		{"causal_attention_1pass", "8xa100-nvlink", nil, "striped", []string{"mask_tile.P=1", "mask_tile.M=1"}, attnShape(65536, 65536), Options{}, "give a larger mask_tile"},
-		{"attention_1pass", "8xa100-nvlink", []string{"count=512"}, "ring", nil, attnShape(1<<20, 1<<20), Options{Ideal: true}, "at most 256 devices per group"},
+		{"attention_1pass", "8xa100-nvlink", []string{"count=512"}, "ring", nil, attnShape(1<<20, 1<<20), Options{Ideal: true}, "specs/mapping/ring.yaml:6:11: schedule ring over 512 devices unrolls 512² operations: at most 256 devices per group"},
 		{"attention_1pass", "8xa100-nvlink", nil, "ring", nil, map[string]int64{"H": 32, "E": 128, "F": 128, "P": 8192}, Options{}, "no size for M"},
 	} {
 		s, err := arch.LoadSystem(tc.system, tc.sysSets)

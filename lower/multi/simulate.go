@@ -227,11 +227,17 @@ func (r *run) devices() error {
 		return r.m.errorAt("group", false, "group = %d does not divide the %d devices of %s (give a divisor of %d)", r.g, n, r.sys.Name, n)
 	}
 	r.groups = n / r.g
-	div := func(what string, size, by int64) error {
+	// A size that does not divide is the shape's; it is reported where the
+	// mapping shards that rank.
+	div := func(spot, what string, size, by int64) error {
 		if by > 1 && size%by != 0 {
-			return fmt.Errorf("%s = %d does not divide among %d devices (%s, %s)", what, size, by, r.sys.Name, r.m.Name)
+			return r.m.errorAt(spot, false, "%s = %d does not divide among %d devices (%s)", what, size, by, r.sys.Name)
 		}
 		return nil
+	}
+	groupSpot := "schedule"
+	if r.m.Group > 0 {
+		groupSpot = "group"
 	}
 	heads := int64(1)
 	if r.m.Heads != "" {
@@ -243,18 +249,18 @@ func (r *run) devices() error {
 	if r.groups > 1 && r.m.Heads == "" {
 		return r.m.errorAt("group", false, "%d groups of %d devices shard the heads, but the mapping names no heads rank in the shape (set heads, or group: %d)", r.groups, r.g, n)
 	}
-	checks := []error{div("heads "+r.m.Heads, heads, r.groups), div(r.key, r.k, r.g)}
+	checks := []error{div("heads", "heads "+r.m.Heads, heads, r.groups), div("shard."+r.key, r.key, r.k, r.g)}
 	if r.m.Shard[r.query] != ShardReplicated {
-		checks = append(checks, div(r.query, r.q, r.g))
+		checks = append(checks, div("shard."+r.query, r.query, r.q, r.g))
 	}
 	if r.m.Schedule == Ulysses {
-		checks = append(checks, div("heads "+r.m.Heads, heads/r.groups, r.g))
+		checks = append(checks, div("heads", "heads "+r.m.Heads, heads/r.groups, r.g))
 	}
 	if r.m.Schedule != Tree && r.g > maxGroup {
-		checks = append(checks, fmt.Errorf("schedule %s over %d devices unrolls %d² operations: at most %d devices per group (set the mapping's group)", r.m.Schedule, r.g, r.g, maxGroup))
+		checks = append(checks, r.m.errorAt(groupSpot, false, "schedule %s over %d devices unrolls %d² operations: at most %d devices per group (set the mapping's group)", r.m.Schedule, r.g, r.g, maxGroup))
 	}
 	if r.m.Schedule == Tree && bits.OnesCount64(uint64(r.g)) != 1 {
-		checks = append(checks, fmt.Errorf("tree merges over a power-of-two group, not %d devices", r.g))
+		checks = append(checks, r.m.errorAt(groupSpot, false, "tree merges over a power-of-two group, not %d devices", r.g))
 	}
 	for _, err := range checks {
 		if err != nil {
