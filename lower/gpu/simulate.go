@@ -89,7 +89,7 @@ func Simulate(c *einsum.Cascade, a *arch.Spec, m *Mapping, shape map[string]int6
 		return nil, m.errorAt("mma", false, "mapping %s issues %s products, which %s lacks (it has %s)", m.Name, m.MMA, a.Name, strings.Join(g.SM.Paths(), ", "))
 	}
 	if peak == 0 {
-		return nil, fmt.Errorf("%s: %s has no %s rate for %s", a.File, a.Name, m.MMA, dtype)
+		return nil, fmt.Errorf("--dtype %s: %s (%s) has no %s rate for it (it rates %s)", dtype, a.Name, a.File, m.MMA, strings.Join(sortedKeys(g.SM.MMA[m.MMA]), ", "))
 	}
 	if m.Style == "unfused" {
 		return simulateUnfused(c, a, m, shape, dtype, bytes)
