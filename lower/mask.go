@@ -208,25 +208,19 @@ func (s *cset) solve(b ibox, free int) int64 {
 				rest += kj * b[j][0]
 			}
 		}
-		if k == 0 {
-			if y, _ := holdsRange(s.op[i], rest, rest); !y {
+		op := s.op[i]
+		if k == 0 || op != einsum.EQ && op != einsum.NE {
+			var ok bool
+			if lo, hi, ok = xRange(op, rest, k, lo, hi); !ok {
 				return 0
 			}
 			continue
 		}
-		op, a := s.op[i], -rest // k·x op a
+		a := -rest // k·x op a; = and ≠ read the same with both sides negated
 		if k < 0 {
-			k, a, op = -k, rest, flip(op)
+			k, a = -k, rest
 		}
 		switch op {
-		case einsum.LT:
-			hi = min(hi, ceilDiv(a, k)-1)
-		case einsum.LE:
-			hi = min(hi, floorDiv(a, k))
-		case einsum.GT:
-			lo = max(lo, floorDiv(a, k)+1)
-		case einsum.GE:
-			lo = max(lo, ceilDiv(a, k))
 		case einsum.EQ:
 			if a%k != 0 {
 				return 0

@@ -100,7 +100,8 @@ func (s *cset) count2(b ibox, x, y int) float64 {
 	return sumWidths(lows, highs, xlo, xhi)
 }
 
-// xRange narrows [lo, hi] to the x with rest + k·x op 0 (op an order).
+// xRange narrows [lo, hi] to the x with rest + k·x op 0 (op an order, or
+// any comparison when k is 0); false when none is left.
 func xRange(op einsum.CmpOp, rest, k, lo, hi int64) (int64, int64, bool) {
 	if k == 0 {
 		y, _ := holdsRange(op, rest, rest)
