@@ -54,14 +54,16 @@ type Result struct {
 	Tensors map[string]*tensor.Dense
 	// Seconds is the fastest kernel call, excluding I/O and process start.
 	Seconds float64
-	// CPUSeconds is the least CPU time of a kernel call (all threads): on a
+	// CPUSeconds is the least CPU time of a kernel call (all workers): on a
 	// shared machine it does not count time the kernel waited for a core.
 	CPUSeconds float64
-	// MaxRSSKiB is the driver's peak resident set size (VmHWM).
+	// MaxRSSKiB is the driver's peak resident set size (VmHWM). With
+	// several workers it is the first worker's, which holds the shared
+	// buffers; each other worker adds its own intermediates (WorkBytes).
 	MaxRSSKiB int64
 	// Counts are element reads and writes per tensor (CountAccesses only).
 	Counts map[string]Access
-	// Threads is how many threads the kernel ran on, and SingleThreadWhy
+	// Threads is how many workers the kernel ran on, and SingleThreadWhy
 	// why Options.Threads could not be honoured (Module.Threads).
 	Threads         int
 	SingleThreadWhy string
