@@ -67,7 +67,7 @@ type Options struct {
 	// that schedule; a rank whose tile is its size is not tiled.
 	MapTile map[string]int64
 	// Threads, above 1, splits the tiles of the hoisted rank among that
-	// many threads (see threads.go); results are identical to one thread.
+	// many workers (see threads.go); results are identical to one.
 	Threads int
 	// Reps runs the kernel this many times (at least once) and reports the
 	// fastest run in Result.Seconds; benchmarks use it.
@@ -93,7 +93,7 @@ type Module struct {
 	// the outputs' values, so the caller provides them.
 	MaskParams []*einsum.Tensor
 	Opts       Options
-	// Threads is how many threads the kernel runs on: Options.Threads, or
+	// Threads is how many workers the kernel runs on: Options.Threads, or
 	// 1 when the cascade cannot be split (SingleThreadWhy says why).
 	Threads         int
 	SingleThreadWhy string

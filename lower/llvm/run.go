@@ -250,7 +250,7 @@ func build(ctx context.Context, t Tools, m *Module, dir string) (string, error) 
 	steps := [][]string{
 		append([]string{t.Opt, "-O3", "-verify"}, append(target, ll, "-o", filepath.Join(dir, "kernel.bc"))...),
 		append([]string{t.LLC, "-O3", "-relocation-model=pic", "-filetype=obj"}, append(target, filepath.Join(dir, "kernel.bc"), "-o", filepath.Join(dir, "kernel.o"))...),
-		{t.CC, "-O2", filepath.Join(dir, "driver.c"), filepath.Join(dir, "kernel.o"), "-o", filepath.Join(dir, "kernel"), "-lm", "-lpthread"},
+		{t.CC, "-O2", filepath.Join(dir, "driver.c"), filepath.Join(dir, "kernel.o"), "-o", filepath.Join(dir, "kernel"), "-lm"},
 	}
 	for _, s := range steps {
 		cmd := exec.CommandContext(ctx, s[0], s[1:]...)

@@ -9,15 +9,17 @@ import (
 )
 
 // Threads: with Options.Threads = N > 1 the kernel takes two more
-// arguments, a thread number t < N and a pointer to a tile counter the N
-// threads share (zero at the start), and runs the tiles of the hoisted rank
+// arguments, a worker number t < N and a pointer to a tile counter the N
+// workers share (zero at the start), and runs the tiles of the hoisted rank
 // it claims from the counter (tileLoop). Every intermediate is
-// private to a thread (N copies, each thread using its own), so threads
+// private to a worker (N copies, each worker using its own), so workers
 // share only the inputs, which they read, and the outputs, of which each
-// writes its own tiles. A tile's values do not depend on which thread runs
-// it, so results are identical to one thread, bit for bit. The driver
-// starts N POSIX threads. A partly defined output's mask is shared like
-// its values; clearing it and checking it run once (outputPhases).
+// writes its own tiles. A tile's values do not depend on which worker runs
+// it, so results are identical to one worker, bit for bit. The kernel is
+// safe on N threads of one process; the driver runs N processes sharing
+// the buffers (run.go says why). A partly defined output's mask is shared
+// like its values, an argument (Module.MaskParams); clearing it and
+// checking it run once (outputPhases).
 
 // planThreads decides whether the cascade can run on several threads: one
 // tiled iterate block, and every statement inside its tile loop (moved
