@@ -108,6 +108,8 @@ type layout struct {
 	group int64  // devices sharing the rank
 }
 
+// global is the global index of local index a of the block at pos. It
+// grows with a in every layout, which liveKeys relies on.
 func (l layout) global(pos, a int64) int64 {
 	switch l.kind {
 	case Striped:
