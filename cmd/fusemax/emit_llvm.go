@@ -32,8 +32,8 @@ func (f *llvmFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.dtype, "dtype", "f32", "compute type: f32 or f64")
 	fl.StringVar(&f.storage, "storage", "native", "stored-tensor rounding: native (the compute type) or bf16")
 	fl.BoolVar(&f.count, "count-accesses", false, "instrument the code to count element reads and writes per tensor")
-	fl.StringVar(&f.tile, "tile", "", "tile sizes of the rank hoisted around an iterate block, e.g. P=128 (P=0 disables)")
-	fl.BoolVar(&f.noTile, "no-tile", false, "do not hoist any rank around iterate blocks")
+	fl.StringVar(&f.tile, "tile", "", "tile sizes of the rank hoisted around an iterate block (or a cascade without one), e.g. P=128 (P=0 disables)")
+	fl.BoolVar(&f.noTile, "no-tile", false, "do not hoist any rank around iterate blocks or a whole cascade")
 	f.registerMapping(cmd, "")
 	f.registerThreads(cmd, "")
 }

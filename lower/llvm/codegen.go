@@ -248,7 +248,11 @@ func (g *gen) build(mod *Module) int64 {
 	// mask and values are shared and cleared and checked once, by the
 	// phase functions the driver calls around the threads (outputPhases).
 	g.clearMasks(true, g.p.threads <= 1)
-	g.einsums(c.Einsums)
+	if t, ok := g.p.tiles[nil]; ok {
+		g.tiled(t, func() { g.einsums(c.Einsums) })
+	} else {
+		g.einsums(c.Einsums)
+	}
 	if g.p.threads <= 1 {
 		g.checkOutputs()
 	}
@@ -367,6 +371,20 @@ func (g *gen) iterate(l *einsum.Loop, body []*einsum.Einsum) {
 		run()
 		return
 	}
+	g.tiled(t, func() {
+		for _, e := range g.p.tilePre[l] {
+			g.einsum(e)
+		}
+		run()
+		for _, e := range g.p.tilePost[l] {
+			g.einsum(e)
+		}
+	})
+}
+
+// tiled runs body once per tile of t's rank, with that rank's loops bound
+// to the tile.
+func (g *gen) tiled(t tiling, body func()) {
 	n := g.p.size(t.rank)
 	g.tileLoop(n, t.size, func(lo value.Value) {
 		hi := value.Value(g.b.NewAdd(lo, i64(t.size)))
@@ -375,13 +393,7 @@ func (g *gen) iterate(l *einsum.Loop, body []*einsum.Einsum) {
 		}
 		g.bounds[t.rank] = [2]value.Value{lo, hi}
 		g.nextTile()
-		for _, e := range g.p.tilePre[l] {
-			g.einsum(e)
-		}
-		run()
-		for _, e := range g.p.tilePost[l] {
-			g.einsum(e)
-		}
+		body()
 		delete(g.bounds, t.rank)
 	})
 	// What follows the tile loop reads the final state once, as what

@@ -122,12 +122,24 @@ func newPlan(c *einsum.Cascade, sizes map[string]int64, opts Options) (*plan, er
 				p.tiles[l] = t
 			}
 		}
+		if t, ok := p.planWholeTiling(opts); ok {
+			p.tiles[nil] = t
+		}
 	}
 	if !opts.CountAccesses {
 		for _, l := range c.Loops {
 			if t, ok := p.tiles[l]; ok {
 				p.planTileLocal(t)
 			}
+		}
+	}
+	if t, ok := p.tiles[nil]; ok { // every statement is inside the tile loop
+		in := map[*einsum.Einsum]bool{}
+		for _, e := range c.Einsums {
+			in[e] = true
+		}
+		for _, tn := range c.Tensors {
+			p.tileStore(p.store[tn], t, in)
 		}
 	}
 	if err := p.finishLayout(opts); err != nil {
@@ -560,6 +572,40 @@ func (p *plan) planTiling(l *einsum.Loop, opts Options) (tiling, bool) {
 		return tiling{}, false
 	}
 	return tiling{loop: l, rank: best, size: size}, true
+}
+
+// planWholeTiling tiles a cascade without iterate blocks: its statements
+// run once per tile of one rank, in a tile loop around all of them (the
+// tiling of the nil loop; several workers split its tiles), when every
+// statement loops over that rank and reads what the cascade writes at its
+// own value of it (independentOver), so tiles never meet; its
+// intermediates are then stored one tile wide (tileStore). Counting
+// accesses keeps the statements as they are.
+func (p *plan) planWholeTiling(opts Options) (tiling, bool) {
+	if opts.NoTile || opts.CountAccesses || len(p.c.Loops) > 0 || len(p.c.Einsums) == 0 {
+		return tiling{}, false
+	}
+	written := map[*einsum.Tensor]bool{}
+	for _, e := range p.c.Einsums {
+		written[e.Output.Tensor] = true
+	}
+	var best *einsum.Rank
+	for _, r := range p.c.Einsums[0].OutputVars() {
+		if r.Parent == nil && len(r.Parts) == 0 && independentOver(p.c.Einsums, r, written) && (best == nil || p.size(r) > p.size(best)) {
+			best = r
+		}
+	}
+	if best == nil {
+		return tiling{}, false
+	}
+	size := int64(defaultTile)
+	if v, ok := opts.Tile[best.Name]; ok {
+		size = v
+	}
+	if size <= 0 || size >= p.size(best) {
+		return tiling{}, false
+	}
+	return tiling{rank: best, size: size}, true
 }
 
 // planMapTiling follows a mapping's tiling: the one rank it splits into

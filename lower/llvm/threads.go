@@ -33,7 +33,7 @@ func (p *plan) planThreads(opts Options) string {
 		return "--count-accesses counts in one thread"
 	}
 	if len(p.tiles) != 1 {
-		return fmt.Sprintf("cascade %s has %d tiled iterate blocks; threads split the tiles of exactly one", p.c.Name, len(p.tiles))
+		return fmt.Sprintf("cascade %s has %d tiled iterate blocks and no rank all its statements split along; workers split the tiles of exactly one", p.c.Name, len(p.tiles))
 	}
 	var t tiling
 	for _, x := range p.tiles {

@@ -50,21 +50,81 @@ func TestThreadsIdentical(t *testing.T) {
 	}
 }
 
+// TestThreadsWithoutIterateBlock: a cascade without iterate blocks whose
+// statements all loop over one rank and never meet across it (3-pass,
+// 2-pass and sigmoid attention, GEMM over its rows) runs in a tile loop
+// around all its statements, with intermediates one tile wide, on one
+// worker and on several, with the untiled outputs bit for bit.
+func TestThreadsWithoutIterateBlock(t *testing.T) {
+	needTools(t)
+	for _, tc := range []struct {
+		kernel string
+		shape  map[string]int64
+		out    string
+	}{
+		{"attention_3pass", map[string]int64{"E": 8, "F": 8, "M": 80, "P": 48}, "AV"},
+		{"attention_2pass", map[string]int64{"E": 8, "F": 8, "M": 80, "M0": 16, "P": 48}, "AV"},
+		{"sigmoid_attention", map[string]int64{"E": 8, "F": 8, "M": 80, "P": 48}, "AV"},
+		{"gemm", map[string]int64{"K": 8, "M": 80, "N": 24}, "Z"},
+	} {
+		prog, err := kernels.Load(tc.kernel)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := prog.Cascades[0]
+		sizes, _, err := c.Bind(tc.shape)
+		if err != nil {
+			t.Fatal(err)
+		}
+		in, _ := interp.RandomInputs(c, sizes, 5)
+		untiled, err := Exec(context.Background(), c, sizes, in, Options{DType: tensor.F32, NoTile: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range []int{1, 3} {
+			opts := Options{DType: tensor.F32, Tile: map[string]int64{"P": 16, "M": 16, "N": 16}, Threads: n}
+			m, err := Generate(c, sizes, opts)
+			if err != nil || m.Threads != n || untiled.WorkBytes > 0 && m.WorkBytes/int64(n) >= untiled.WorkBytes {
+				t.Fatalf("%s on %d workers: module runs %d (%q, %v), %d B of intermediates per worker (untiled %d)",
+					tc.kernel, n, m.Threads, m.SingleThreadWhy, err, m.WorkBytes/int64(n), untiled.WorkBytes)
+			}
+			got, err := Exec(context.Background(), c, sizes, in, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, v := range got.Tensors[tc.out].Data {
+				if w := untiled.Tensors[tc.out].Data[i]; math.Float64bits(v) != math.Float64bits(w) {
+					t.Fatalf("%s on %d workers: %s element %d = %v, untiled %v", tc.kernel, n, tc.out, i, v, w)
+				}
+			}
+		}
+	}
+}
+
 // TestThreadsRefused: a cascade whose statements do not all run per tile
-// runs on one thread and says why.
+// (linear attention's KV state sums over every key, for all queries at
+// once; GEMM smaller than a tile) runs on one worker and says why.
 func TestThreadsRefused(t *testing.T) {
-	prog, err := kernels.Load("gemm")
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := prog.Cascades[0]
-	sizes, _, _ := c.Bind(map[string]int64{"K": 4, "M": 4, "N": 4})
-	m, err := Generate(c, sizes, Options{DType: tensor.F32, Threads: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if m.Threads != 1 || !strings.Contains(m.SingleThreadWhy, "tiled iterate blocks") {
-		t.Errorf("gemm with 2 threads: %d threads, %q", m.Threads, m.SingleThreadWhy)
+	for _, tc := range []struct {
+		kernel string
+		shape  map[string]int64
+	}{
+		{"linear_attention", map[string]int64{"E": 8, "F": 8, "M": 512, "P": 512}},
+		{"gemm", map[string]int64{"K": 4, "M": 4, "N": 4}},
+	} {
+		prog, err := kernels.Load(tc.kernel)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := prog.Cascades[0]
+		sizes, _, _ := c.Bind(tc.shape)
+		m, err := Generate(c, sizes, Options{DType: tensor.F32, Threads: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.Threads != 1 || !strings.Contains(m.SingleThreadWhy, "no rank all its statements split along") {
+			t.Errorf("%s with 2 workers: %d, %q", tc.kernel, m.Threads, m.SingleThreadWhy)
+		}
 	}
 }
 
