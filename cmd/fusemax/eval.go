@@ -93,7 +93,7 @@ reads and writes of every tensor.`,
 					return err
 				}
 				if counts.Threads < llvmOpts.Threads {
-					fmt.Fprintf(cmd.ErrOrStderr(), "note: --threads %d runs on one thread: %s\n", llvmOpts.Threads, counts.SingleThreadWhy)
+					fmt.Fprintf(cmd.ErrOrStderr(), "note: --threads %d runs on one worker: %s\n", llvmOpts.Threads, counts.SingleThreadWhy)
 				}
 			} else {
 				inputs, err := evalInputs(c, sizes, seed, inputFiles)

@@ -75,7 +75,7 @@ func TestEvalBadInputFiles(t *testing.T) {
 }
 
 // TestEvalThreads: --threads writes byte-identical files, says when a
-// cascade runs on one thread anyway, and is a usage error out of range.
+// cascade runs on one worker anyway, and is a usage error out of range.
 func TestEvalThreads(t *testing.T) {
 	t.Parallel()
 	needLLVM(t)
@@ -92,7 +92,7 @@ func TestEvalThreads(t *testing.T) {
 	if len(files[0]) == 0 || string(files[0]) != string(files[1]) {
 		t.Error("AV.npy differs between 1 and 3 threads")
 	}
-	if _, e, code := run(t, "eval", "gemm", "--shape", "K=2,M=2,N=2", "--backend", "llvm", "--threads", "2", "--out", filepath.Join(dir, "g")); code != 0 || !strings.Contains(e, "runs on one thread") {
+	if _, e, code := run(t, "eval", "gemm", "--shape", "K=2,M=2,N=2", "--backend", "llvm", "--threads", "2", "--out", filepath.Join(dir, "g")); code != 0 || !strings.Contains(e, "runs on one worker") {
 		t.Errorf("gemm --threads 2: exit %d, %q", code, e)
 	}
 	if _, e, code := run(t, "eval", "gemm", "--shape", "K=2,M=2,N=2", "--backend", "llvm", "--threads", "0", "--out", filepath.Join(dir, "g")); code != 2 || !strings.Contains(e, "--threads 0") {
