@@ -6,6 +6,8 @@ import (
 	"github.com/llir/llvm/ir/enum"
 	"github.com/llir/llvm/ir/types"
 	"github.com/llir/llvm/ir/value"
+
+	"github.com/fusemax/fusemax/einsum"
 )
 
 // Threads: with Options.Threads = N > 1 the kernel takes two more
@@ -39,13 +41,33 @@ func (p *plan) planThreads(opts Options) string {
 	for _, x := range p.tiles {
 		t = x
 	}
+	seen := false // a statement of the tile loop came before
 	for _, e := range p.c.Einsums {
-		if e.Loop != t.loop && !p.moved[e] && p.sunkIn[e] == nil && !p.skip[e] {
+		inLoop := e.Loop == t.loop || p.moved[e] || p.sunkIn[e] != nil || p.skip[e]
+		seen = seen || inLoop && e.Loop != nil
+		if !inLoop && (seen || !perWorker(e, t.rank)) {
 			return fmt.Sprintf("%s runs once over the whole of %s, outside the tile loop", e.Pos, t.rank.Name)
 		}
 	}
 	p.threads = int64(opts.Threads)
 	return ""
+}
+
+// perWorker reports whether a statement before the tile loop may run on
+// every worker instead of once: it writes an intermediate, which each
+// worker keeps its own copy of, and does not loop over the hoisted rank r,
+// so repeating it costs little (ALiBi's slopes SL[h], MoBA's block means
+// MK[e, m1]).
+func perWorker(e *einsum.Einsum, r *einsum.Rank) bool {
+	if e.Output.Tensor.Kind != einsum.Intermediate {
+		return false
+	}
+	for _, v := range e.Vars {
+		if v.Root() == r {
+			return false
+		}
+	}
+	return true
 }
 
 // threadBase is the start of the calling thread's copy of an intermediate

@@ -262,3 +262,83 @@ func TestThreadsPartlyDefinedOutput(t *testing.T) {
 		}
 	}
 }
+
+// TestThreadsPerWorkerStatements: a statement before the tile loop that
+// writes an intermediate without looping over the hoisted rank runs on
+// every worker (ALiBi's slopes, MoBA's block means, a constant seed), with
+// the one-worker outputs bit for bit; one after the loop that sums over
+// that rank still keeps the kernel on one worker.
+func TestThreadsPerWorkerStatements(t *testing.T) {
+	needTools(t)
+	parse := func(src string) *einsum.Cascade {
+		p, err := einsum.Parse("t.einsum", []byte(src))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p.Cascades[0]
+	}
+	seeded := parse(`cascade c {
+  ranks K, P
+  input A[k, p]
+  output Y[p]
+  C = 2
+  S[0, p] = C
+  iterate k until k >= K {
+    S[k+1, p] = S[k, p] + A[k, p]
+  }
+  Y[p] = S[K, p]
+}`)
+	summed := parse(`cascade c {
+  ranks K, P
+  input A[k, p]
+  output Y[p], Z
+  S[0, p] = 0
+  iterate k until k >= K {
+    S[k+1, p] = S[k, p] + A[k, p]
+  }
+  Y[p] = S[K, p]
+  Z = S[K, p]
+}`)
+	load := func(name string) *einsum.Cascade {
+		prog, err := kernels.Load(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return prog.Cascades[0]
+	}
+	for _, tc := range []struct {
+		c     *einsum.Cascade
+		shape map[string]int64
+		out   string
+	}{
+		{load("alibi_causal"), map[string]int64{"E": 8, "F": 8, "H": 2, "M": 64, "M0": 16, "P": 80}, "AV"},
+		{load("moba_topk"), map[string]int64{"E": 8, "F": 8, "M": 64, "M0": 16, "P": 80, "T": 2}, "AV"},
+		{seeded, map[string]int64{"K": 4, "P": 80}, "Y"},
+	} {
+		sizes, _, err := tc.c.Bind(tc.shape)
+		if err != nil {
+			t.Fatal(err)
+		}
+		in, _ := interp.RandomInputs(tc.c, sizes, 6)
+		opts := Options{DType: tensor.F32, Tile: map[string]int64{"P": 16}}
+		one, err := Exec(context.Background(), tc.c, sizes, in, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		opts.Threads = 3
+		got, err := Exec(context.Background(), tc.c, sizes, in, opts)
+		if err != nil || got.Threads != 3 {
+			t.Fatalf("%s on 3 workers: ran on %d (%q, %v)", tc.c.Name, got.Threads, got.SingleThreadWhy, err)
+		}
+		for i, v := range got.Tensors[tc.out].Data {
+			if w := one.Tensors[tc.out].Data[i]; math.Float64bits(v) != math.Float64bits(w) {
+				t.Fatalf("%s on 3 workers: %s element %d = %v, one worker %v", tc.c.Name, tc.out, i, v, w)
+			}
+		}
+	}
+	sizes, _, _ := summed.Bind(map[string]int64{"K": 4, "P": 80})
+	m, err := Generate(summed, sizes, Options{DType: tensor.F32, Tile: map[string]int64{"P": 16}, Threads: 2})
+	if err != nil || m.Threads != 1 || !strings.Contains(m.SingleThreadWhy, "t.einsum:10:3 runs once over the whole of P") {
+		t.Errorf("a sum over P after the tile loop: %d workers, %q, %v", m.Threads, m.SingleThreadWhy, err)
+	}
+}
