@@ -292,16 +292,7 @@ func TestCountAccesses(t *testing.T) {
 		}},
 	}
 	for _, tc := range tests {
-		prog, err := kernels.Load(tc.kernel)
-		if err != nil {
-			t.Fatal(err)
-		}
-		c := prog.Cascades[0]
-		sizes, _, err := c.Bind(tc.shape)
-		if err != nil {
-			t.Fatal(err)
-		}
-		in, _ := interp.RandomInputs(c, sizes, 1)
+		c, sizes, in := boundKernel(t, tc.kernel, tc.shape, 1)
 		r, err := Exec(context.Background(), c, sizes, in, Options{DType: tensor.F32, CountAccesses: true})
 		if err != nil {
 			t.Fatal(err)

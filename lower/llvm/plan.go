@@ -561,17 +561,21 @@ func (p *plan) planTiling(l *einsum.Loop, opts Options) (tiling, bool) {
 			best = r
 		}
 	}
-	if best == nil {
-		return tiling{}, false
+	size, ok := p.tileSize(best, opts)
+	return tiling{loop: l, rank: best, size: size}, ok
+}
+
+// tileSize is the tile of rank r (defaultTile, or Options.Tile's), and
+// whether r is tiled: nil, a tile of 0 or one at least r's size is not.
+func (p *plan) tileSize(r *einsum.Rank, opts Options) (int64, bool) {
+	if r == nil {
+		return 0, false
 	}
 	size := int64(defaultTile)
-	if v, ok := opts.Tile[best.Name]; ok {
+	if v, ok := opts.Tile[r.Name]; ok {
 		size = v
 	}
-	if size <= 0 || size >= p.size(best) {
-		return tiling{}, false
-	}
-	return tiling{loop: l, rank: best, size: size}, true
+	return size, size > 0 && size < p.size(r)
 }
 
 // planWholeTiling tiles a cascade without iterate blocks: its statements
@@ -595,17 +599,8 @@ func (p *plan) planWholeTiling(opts Options) (tiling, bool) {
 			best = r
 		}
 	}
-	if best == nil {
-		return tiling{}, false
-	}
-	size := int64(defaultTile)
-	if v, ok := opts.Tile[best.Name]; ok {
-		size = v
-	}
-	if size <= 0 || size >= p.size(best) {
-		return tiling{}, false
-	}
-	return tiling{rank: best, size: size}, true
+	size, ok := p.tileSize(best, opts)
+	return tiling{rank: best, size: size}, ok
 }
 
 // planMapTiling follows a mapping's tiling: the one rank it splits into

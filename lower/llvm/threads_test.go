@@ -67,16 +67,7 @@ func TestThreadsWithoutIterateBlock(t *testing.T) {
 		{"sigmoid_attention", map[string]int64{"E": 8, "F": 8, "M": 80, "P": 48}, "AV"},
 		{"gemm", map[string]int64{"K": 8, "M": 80, "N": 24}, "Z"},
 	} {
-		prog, err := kernels.Load(tc.kernel)
-		if err != nil {
-			t.Fatal(err)
-		}
-		c := prog.Cascades[0]
-		sizes, _, err := c.Bind(tc.shape)
-		if err != nil {
-			t.Fatal(err)
-		}
-		in, _ := interp.RandomInputs(c, sizes, 5)
+		c, sizes, in := boundKernel(t, tc.kernel, tc.shape, 5)
 		untiled, err := Exec(context.Background(), c, sizes, in, Options{DType: tensor.F32, NoTile: true})
 		if err != nil {
 			t.Fatal(err)
@@ -341,4 +332,24 @@ func TestThreadsPerWorkerStatements(t *testing.T) {
 	if err != nil || m.Threads != 1 || !strings.Contains(m.SingleThreadWhy, "t.einsum:10:3 runs once over the whole of P") {
 		t.Errorf("a sum over P after the tile loop: %d workers, %q, %v", m.Threads, m.SingleThreadWhy, err)
 	}
+}
+
+// boundKernel is a built-in kernel's first cascade, its sizes at shape and
+// random inputs from seed.
+func boundKernel(t *testing.T, name string, shape map[string]int64, seed uint64) (*einsum.Cascade, map[string]int64, map[string]*tensor.Dense) {
+	t.Helper()
+	prog, err := kernels.Load(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := prog.Cascades[0]
+	sizes, _, err := c.Bind(shape)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, err := interp.RandomInputs(c, sizes, seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, sizes, in
 }
