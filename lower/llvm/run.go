@@ -516,7 +516,9 @@ static T *alloc(size_t n, int input) {
 	if (bytes >= huge) {
 		bytes = (bytes + huge - 1) / huge * huge;
 		p = aligned_alloc(huge, bytes);
+#ifdef MADV_HUGEPAGE
 		if (p) madvise(p, bytes, MADV_HUGEPAGE);
+#endif
 	} else {
 		p = aligned_alloc(64, bytes);
 	}
