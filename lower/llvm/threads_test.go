@@ -17,16 +17,7 @@ import (
 // the tiles and more threads than tiles.
 func TestThreadsIdentical(t *testing.T) {
 	needTools(t)
-	prog, err := kernels.Load("attention_1pass")
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := prog.Cascades[0]
-	sizes, _, err := c.Bind(map[string]int64{"E": 8, "F": 8, "M": 64, "M0": 16, "P": 80})
-	if err != nil {
-		t.Fatal(err)
-	}
-	in, _ := interp.RandomInputs(c, sizes, 4)
+	c, sizes, in := boundKernel(t, "attention_1pass", map[string]int64{"E": 8, "F": 8, "M": 64, "M0": 16, "P": 80}, 4)
 	opts := Options{DType: tensor.F32, Tile: map[string]int64{"P": 16}}
 	one, err := Exec(context.Background(), c, sizes, in, opts)
 	if err != nil {
@@ -103,12 +94,7 @@ func TestThreadsRefused(t *testing.T) {
 		{"linear_attention", map[string]int64{"E": 8, "F": 8, "M": 512, "P": 512}},
 		{"gemm", map[string]int64{"K": 4, "M": 4, "N": 4}},
 	} {
-		prog, err := kernels.Load(tc.kernel)
-		if err != nil {
-			t.Fatal(err)
-		}
-		c := prog.Cascades[0]
-		sizes, _, _ := c.Bind(tc.shape)
+		c, sizes, _ := boundKernel(t, tc.kernel, tc.shape, 1)
 		m, err := Generate(c, sizes, Options{DType: tensor.F32, Threads: 2})
 		if err != nil {
 			t.Fatal(err)
@@ -140,8 +126,7 @@ func TestCausalRingAndThreads(t *testing.T) {
 		t.Errorf("causal_1pass intermediates: %d bytes at M=P=256, %d at M=4096, %d at P=4096; want equal", a, b, d)
 	}
 	needTools(t)
-	sizes, _, _ := c.Bind(map[string]int64{"E": 8, "F": 8, "M": 64, "M0": 16, "P": 80})
-	in, _ := interp.RandomInputs(c, sizes, 2)
+	sizes, in := bindRandom(t, c, map[string]int64{"E": 8, "F": 8, "M": 64, "M0": 16, "P": 80}, 2)
 	want, err := interp.Run(c, sizes, in, interp.Options{DType: tensor.F64})
 	if err != nil {
 		t.Fatal(err)
@@ -175,17 +160,13 @@ func TestCausalRingAndThreads(t *testing.T) {
 // and a read outside its tensor in the last tile, an error on both.
 func TestThreadsPartlyDefinedOutput(t *testing.T) {
 	needTools(t)
-	prog, err := kernels.Load("gqa_attention")
-	if err != nil {
-		t.Fatal(err)
-	}
-	gqa := prog.Cascades[0]
+	gqa := kernelCascade(t, "gqa_attention")
 	sum := func(decl string, last ...string) *einsum.Cascade {
 		y := "Y[p: p < 37] = S[K, p]"
 		if len(last) > 0 {
 			y = last[0]
 		}
-		p, err := einsum.Parse("t.einsum", []byte(`cascade c {
+		return parseCascade(t, `cascade c {
   ranks K, P
   input A[k, p]
   output `+decl+`
@@ -194,11 +175,7 @@ func TestThreadsPartlyDefinedOutput(t *testing.T) {
     S[k+1, p] = S[k, p] + A[k, p]
   }
   `+y+`
-}`))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return p.Cascades[0]
+}`)
 	}
 	cases := []struct {
 		c       *einsum.Cascade
@@ -214,11 +191,7 @@ func TestThreadsPartlyDefinedOutput(t *testing.T) {
 		{sum("partial Y[p]", "Y[p: p < 4096] = S[K, p] + A[0, p + 1]"), map[string]int64{"K": 4, "P": 4096}, "Y", "at A[0, 4096] is outside A's extent [4 4096]"},
 	}
 	for _, tc := range cases {
-		sizes, _, err := tc.c.Bind(tc.shape)
-		if err != nil {
-			t.Fatal(err)
-		}
-		in, _ := interp.RandomInputs(tc.c, sizes, 3)
+		sizes, in := bindRandom(t, tc.c, tc.shape, 3)
 		opts := Options{DType: tensor.F32, Tile: map[string]int64{"P": 16}}
 		one, err1 := Run(tc.c, sizes, in, opts)
 		opts.Threads = 3
@@ -261,14 +234,7 @@ func TestThreadsPartlyDefinedOutput(t *testing.T) {
 // that rank still keeps the kernel on one worker.
 func TestThreadsPerWorkerStatements(t *testing.T) {
 	needTools(t)
-	parse := func(src string) *einsum.Cascade {
-		p, err := einsum.Parse("t.einsum", []byte(src))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return p.Cascades[0]
-	}
-	seeded := parse(`cascade c {
+	seeded := parseCascade(t, `cascade c {
   ranks K, P
   input A[k, p]
   output Y[p]
@@ -279,7 +245,7 @@ func TestThreadsPerWorkerStatements(t *testing.T) {
   }
   Y[p] = S[K, p]
 }`)
-	summed := parse(`cascade c {
+	summed := parseCascade(t, `cascade c {
   ranks K, P
   input A[k, p]
   output Y[p], Z
@@ -290,27 +256,16 @@ func TestThreadsPerWorkerStatements(t *testing.T) {
   Y[p] = S[K, p]
   Z = S[K, p]
 }`)
-	load := func(name string) *einsum.Cascade {
-		prog, err := kernels.Load(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return prog.Cascades[0]
-	}
 	for _, tc := range []struct {
 		c     *einsum.Cascade
 		shape map[string]int64
 		out   string
 	}{
-		{load("alibi_causal"), map[string]int64{"E": 8, "F": 8, "H": 2, "M": 64, "M0": 16, "P": 80}, "AV"},
-		{load("moba_topk"), map[string]int64{"E": 8, "F": 8, "M": 64, "M0": 16, "P": 80, "T": 2}, "AV"},
+		{kernelCascade(t, "alibi_causal"), map[string]int64{"E": 8, "F": 8, "H": 2, "M": 64, "M0": 16, "P": 80}, "AV"},
+		{kernelCascade(t, "moba_topk"), map[string]int64{"E": 8, "F": 8, "M": 64, "M0": 16, "P": 80, "T": 2}, "AV"},
 		{seeded, map[string]int64{"K": 4, "P": 80}, "Y"},
 	} {
-		sizes, _, err := tc.c.Bind(tc.shape)
-		if err != nil {
-			t.Fatal(err)
-		}
-		in, _ := interp.RandomInputs(tc.c, sizes, 6)
+		sizes, in := bindRandom(t, tc.c, tc.shape, 6)
 		opts := Options{DType: tensor.F32, Tile: map[string]int64{"P": 16}}
 		one, err := Exec(context.Background(), tc.c, sizes, in, opts)
 		if err != nil {
@@ -338,11 +293,34 @@ func TestThreadsPerWorkerStatements(t *testing.T) {
 // random inputs from seed.
 func boundKernel(t *testing.T, name string, shape map[string]int64, seed uint64) (*einsum.Cascade, map[string]int64, map[string]*tensor.Dense) {
 	t.Helper()
+	c := kernelCascade(t, name)
+	sizes, in := bindRandom(t, c, shape, seed)
+	return c, sizes, in
+}
+
+// kernelCascade is a built-in kernel's first cascade.
+func kernelCascade(t *testing.T, name string) *einsum.Cascade {
+	t.Helper()
 	prog, err := kernels.Load(name)
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := prog.Cascades[0]
+	return prog.Cascades[0]
+}
+
+// parseCascade is the first cascade of src.
+func parseCascade(t *testing.T, src string) *einsum.Cascade {
+	t.Helper()
+	p, err := einsum.Parse("t.einsum", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p.Cascades[0]
+}
+
+// bindRandom is c's sizes at shape and random inputs from seed.
+func bindRandom(t *testing.T, c *einsum.Cascade, shape map[string]int64, seed uint64) (map[string]int64, map[string]*tensor.Dense) {
+	t.Helper()
 	sizes, _, err := c.Bind(shape)
 	if err != nil {
 		t.Fatal(err)
@@ -351,5 +329,5 @@ func boundKernel(t *testing.T, name string, shape map[string]int64, seed uint64)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return c, sizes, in
+	return sizes, in
 }

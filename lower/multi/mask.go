@@ -130,9 +130,10 @@ func (m mask) liveFraction(ql layout, qpos int64, kl layout, kpos int64, tq, tk 
 		return 1
 	}
 	live := 0.0
+	row := m.keyRow(kl, kpos, tk) // the same for every query tile
 	for a0 := int64(0); a0 < ql.block; a0 += tq {
 		a1 := min(a0+tq, ql.block) - 1
-		live += float64(a1-a0+1) * float64(m.liveKeys(ql.global(qpos, a0), ql.global(qpos, a1), kl, kpos, tk))
+		live += float64(a1-a0+1) * float64(row.liveKeys(ql.global(qpos, a0), ql.global(qpos, a1)))
 	}
 	return live / (float64(ql.block) * float64(kl.block))
 }
@@ -150,34 +151,56 @@ func (m mask) checkTiles(pairs, qblock, kblock, tq, tk int64) error {
 	return nil
 }
 
-// liveKeys is, for the query tile [q0, q1], the number of local key
-// indices of the block at kpos that lie in tiles of tk keys the mask does
-// not skip. Along the row, the tiles' corner keys grow with the tile; on a
-// piece of the row where no split part of a key wraps (rowPieces), each
-// condition's value is then monotone in the tile, so the tiles where it
-// fails at all four corners are an interval, found by bisection, and the
-// skipped tiles are the union of those intervals: the tiles dead finds one
-// by one (liveKeysEach, used where that does not hold).
-func (m mask) liveKeys(q0, q1 int64, kl layout, kpos, tk int64) int64 {
-	n := (kl.block + tk - 1) / tk
-	corners := [2]func(int64) int64{
+// keyRow is a row of key tiles: tk keys of the block at kpos each, and
+// the pieces rowPieces cuts it into (ok false: test tile by tile).
+type keyRow struct {
+	m       mask
+	kl      layout
+	kpos    int64
+	tk, n   int64
+	corners [2]func(int64) int64
+	pieces  []int64
+	ok      bool
+}
+
+func (m mask) keyRow(kl layout, kpos, tk int64) keyRow {
+	r := keyRow{m: m, kl: kl, kpos: kpos, tk: tk, n: (kl.block + tk - 1) / tk}
+	r.corners = [2]func(int64) int64{
 		func(j int64) int64 { return kl.global(kpos, j*tk) },
 		func(j int64) int64 { return kl.global(kpos, min((j+1)*tk, kl.block)-1) },
 	}
-	pieces, ok := m.rowPieces(n, corners)
-	if !ok {
-		return m.liveKeysEach(q0, q1, kl, kpos, tk)
+	r.pieces, r.ok = m.rowPieces(r.n, r.corners)
+	return r
+}
+
+// liveKeys is, for the query tile [q0, q1], the number of local key
+// indices of the block at kpos that lie in tiles of tk keys the mask does
+// not skip (keyRow.liveKeys).
+func (m mask) liveKeys(q0, q1 int64, kl layout, kpos, tk int64) int64 {
+	return m.keyRow(kl, kpos, tk).liveKeys(q0, q1)
+}
+
+// liveKeys counts the row's live keys for the query tile [q0, q1]. Along
+// the row, the tiles' corner keys grow with the tile; on a piece of the
+// row where no split part of a key wraps (rowPieces), each condition's
+// value is then monotone in the tile, so the tiles where it fails at all
+// four corners are an interval, found by bisection, and the skipped tiles
+// are the union of those intervals: the tiles dead finds one by one
+// (liveKeysEach, used where that does not hold).
+func (r keyRow) liveKeys(q0, q1 int64) int64 {
+	if !r.ok {
+		return r.m.liveKeysEach(q0, q1, r.kl, r.kpos, r.tk)
 	}
 	var dead [][2]int64
-	for i, lo := range pieces {
-		hi := n - 1
-		if i+1 < len(pieces) {
-			hi = pieces[i+1] - 1
+	for i, lo := range r.pieces {
+		hi := r.n - 1
+		if i+1 < len(r.pieces) {
+			hi = r.pieces[i+1] - 1
 		}
-		for _, c := range m.conds {
+		for _, c := range r.m.conds {
 			l, h := lo, hi
 			for _, q := range [2]int64{q0, q1} {
-				for _, k := range corners {
+				for _, k := range r.corners {
 					a, b := monotoneRange(lo, hi, func(j int64) bool { return !c.holds(q, k(j)) })
 					l, h = max(l, a), min(h, b)
 				}
@@ -187,9 +210,9 @@ func (m mask) liveKeys(q0, q1 int64, kl layout, kpos, tk int64) int64 {
 			}
 		}
 	}
-	keys := kl.block
-	for _, r := range mergeRanges(dead) {
-		keys -= min((r[1]+1)*tk, kl.block) - r[0]*tk
+	keys := r.kl.block
+	for _, d := range mergeRanges(dead) {
+		keys -= min((d[1]+1)*r.tk, r.kl.block) - d[0]*r.tk
 	}
 	return keys
 }
